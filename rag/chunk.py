@@ -1,0 +1,137 @@
+"""Sentence-aware chunks that keep their character offsets.
+
+1. Split the text into paragraphs (blank lines; single newlines when the text has no blank line).
+2. Split each paragraph into sentences with pysbd, a rule-based splitter that needs no download.
+3. Pack whole sentences into chunks of at most `chunk_chars` characters; a chunk never crosses a
+   paragraph and never cuts a sentence; the last `overlap` sentences of a chunk open the next one.
+
+>>> doc_text = "One fish. Two fish.\\nRed fish. Blue fish."
+>>> [c.text for c in chunk_text("d.txt", doc_text, chunk_chars=12, overlap=0)]
+['One fish.', 'Two fish.', 'Red fish.', 'Blue fish.']
+>>> [c.chunk_id for c in chunk_text("d.txt", doc_text, chunk_chars=100, overlap=1)]
+['d.txt#p00c00', 'd.txt#p01c00']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from rag.types import Chunk, Sentence
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_NEWLINE = re.compile(r"\n")
+# pysbd gets slow on very long inputs without punctuation; feed it bounded pieces
+_MAX_SEGMENT_CHARS = 20_000
+
+
+@lru_cache(maxsize=1)
+def _segmenter():  # type: ignore[no-untyped-def]
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """Spans of the non-blank paragraphs of `text`, trimmed of surrounding white space."""
+    splitter = _BLANK_LINE if _BLANK_LINE.search(text) else _NEWLINE
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for match in [*splitter.finditer(text), None]:
+        end = match.start() if match else len(text)
+        span = _trim(text, pos, end)
+        if span:
+            spans.append(span)
+        if match:
+            pos = match.end()
+    return spans
+
+
+def sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentence]:
+    """Sentence spans inside text[start:end], each trimmed of white space, in order, not overlapping."""
+    end = len(text) if end is None else end
+    found: list[Sentence] = []
+    for piece_start, piece_end in _pieces(text, start, end):
+        piece = text[piece_start:piece_end]
+        cursor = 0
+        for span in _segmenter().segment(piece):
+            # pysbd's spans are usually exact; locate the sentence text to be sure
+            at = piece.find(span.sent, cursor)
+            if at < 0:
+                continue
+            trimmed = _trim(text, piece_start + at, piece_start + at + len(span.sent))
+            cursor = at + len(span.sent)
+            if trimmed:
+                found.append(Sentence(*trimmed))
+    return _fill_gaps(text, start, end, found)
+
+
+def chunk_text(doc_id: str, text: str, chunk_chars: int = 600, overlap: int = 1) -> list[Chunk]:
+    """Chunks of `text`; for every chunk, text[chunk.start:chunk.end] == chunk.text."""
+    chunks: list[Chunk] = []
+    for p_index, (p_start, p_end) in enumerate(paragraphs(text)):
+        sents = sentences(text, p_start, p_end)
+        for c_index, group in enumerate(_pack(sents, chunk_chars, overlap)):
+            start, end = group[0].start, group[-1].end
+            chunks.append(
+                Chunk(
+                    chunk_id=f"{doc_id}#p{p_index:02d}c{c_index:02d}",
+                    doc_id=doc_id,
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    sentences=tuple(group),
+                )
+            )
+    return chunks
+
+
+def _pack(sents: list[Sentence], chunk_chars: int, overlap: int) -> Iterator[list[Sentence]]:
+    """Greedy packing of whole sentences; a sentence longer than the limit is a chunk of its own."""
+    i = 0
+    while i < len(sents):
+        j = i + 1
+        while j < len(sents) and sents[j].end - sents[i].start <= chunk_chars:
+            j += 1
+        yield sents[i:j]
+        if j >= len(sents):
+            return
+        # step back `overlap` sentences, but always move forward by at least one
+        i = max(i + 1, j - overlap)
+
+
+def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Bounded pieces of text[start:end], cut at white space where possible."""
+    while end - start > _MAX_SEGMENT_CHARS:
+        cut = text.rfind(" ", start + _MAX_SEGMENT_CHARS // 2, start + _MAX_SEGMENT_CHARS)
+        cut = cut if cut > start else start + _MAX_SEGMENT_CHARS
+        yield start, cut
+        start = cut
+    yield start, end
+
+
+def _fill_gaps(text: str, start: int, end: int, found: list[Sentence]) -> list[Sentence]:
+    """Text the splitter skipped becomes a sentence of its own, so no character is lost."""
+    result: list[Sentence] = []
+    pos = start
+    for s in found:
+        if s.start < pos:
+            continue
+        gap = _trim(text, pos, s.start)
+        if gap:
+            result.append(Sentence(*gap))
+        result.append(s)
+        pos = s.end
+    tail = _trim(text, pos, end)
+    if tail:
+        result.append(Sentence(*tail))
+    return result
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None

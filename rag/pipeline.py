@@ -1,0 +1,138 @@
+"""ask(question, history) -> Answer: the one entry point the CLI, the UI and the evals share.
+
+The model and the index are loaded once per process (per index folder and settings) and
+shared by every call; a call never raises for any string, it answers, abstains or says what is
+wrong with the question in `Answer.error`.
+
+>>> from rag import ask                                  # doctest: +SKIP
+>>> ask("How many political prisoners were freed?").direct_answer   # doctest: +SKIP
+'52 political prisoners'
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.answer import compose
+from rag.config import RetrievalMode, Settings
+from rag.embed import Embedder, SentenceTransformerEmbedder
+from rag.errors import QuestionError
+from rag.followup import resolve
+from rag.indexer import IndexResult, open_index
+from rag.retrieve import Retriever
+from rag.types import Answer
+
+History = Sequence[tuple[str, str]]
+
+
+@dataclass
+class Engine:
+    """A loaded model, index and BM25; safe to share between threads."""
+
+    settings: Settings
+    embedder: Embedder
+    retriever: Retriever
+    index: IndexResult
+
+    @classmethod
+    def load(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
+        holder: list[Embedder] = [embedder] if embedder is not None else []
+
+        def factory() -> Embedder:
+            if not holder:
+                holder.append(SentenceTransformerEmbedder())
+            return holder[0]
+
+        index = open_index(settings, factory)
+        return cls(settings, factory(), Retriever(index.store, settings), index)
+
+    def ask(
+        self,
+        question: str,
+        history: History = (),
+        *,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+    ) -> Answer:
+        t0 = time.perf_counter()
+        try:
+            text = clean_question(question, self.settings.max_question_chars)
+        except QuestionError as exc:
+            return Answer(question=str(question)[:200], answer=str(exc), abstained=True, error=str(exc))
+        resolved = resolve(text, _clean_history(history))
+        t1 = time.perf_counter()
+        qvec = self.embedder.encode([resolved])[0]
+        t2 = time.perf_counter()
+        retrieval = self.retriever.search(resolved, qvec, k or self.settings.top_k, mode)
+        t3 = time.perf_counter()
+        answer = compose(resolved, retrieval, self.retriever, self.settings, shown_question=text)
+        t4 = time.perf_counter()
+        timings = {"encode": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3, "answer": (t4 - t3) * 1e3,
+                   "total": (t4 - t0) * 1e3}
+        return _with_timings(answer, timings)
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """The question as text: control characters dropped, white space folded; QuestionError if unusable."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, got {type(question).__name__}")
+    if len(question) > max_chars:
+        raise QuestionError(
+            f"the question is {len(question):,} characters long; the limit is {max_chars:,}. Ask something shorter."
+        )
+    kept = "".join(" " if unicodedata.category(ch).startswith(("C", "Z")) else ch for ch in question)
+    text = " ".join(kept.split())
+    if not text:
+        raise QuestionError("the question is empty; type a question about the article")
+    if not any(ch.isalnum() for ch in text):
+        raise QuestionError("the question has no words in it; type a question about the article")
+    return text
+
+
+def _clean_history(history: History) -> list[tuple[str, str]]:
+    turns = []
+    for turn in history or ():
+        if isinstance(turn, (tuple, list)) and len(turn) == 2:
+            turns.append((str(turn[0] or "")[:2000], str(turn[1] or "")[:2000]))
+    return turns
+
+
+def _with_timings(answer: Answer, timings: dict[str, float]) -> Answer:
+    answer.timings_ms.update(timings)
+    return answer
+
+
+_engines: dict[Settings, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """The process-wide engine for `settings` (default: from the environment), loaded on first use."""
+    settings = settings or Settings.from_env()
+    with _engines_lock:
+        engine = _engines.get(settings)
+        if engine is None:
+            engine = _engines[settings] = Engine.load(settings)
+        return engine
+
+
+def reset_engines() -> None:
+    """Forget loaded engines (after the index was rebuilt by hand, or in tests)."""
+    with _engines_lock:
+        _engines.clear()
+
+
+def ask(
+    question: str,
+    history: History = (),
+    *,
+    k: int | None = None,
+    settings: Settings | None = None,
+    mode: RetrievalMode | None = None,
+) -> Answer:
+    """Answer `question` about the indexed documents, using `history` [(question, answer), ...]."""
+    return get_engine(settings).ask(question, history, k=k, mode=mode)

@@ -1,0 +1,120 @@
+"""Dense (FAISS over sentence vectors) and lexical (BM25 over chunks) retrieval, fused by RRF.
+
+A chunk's dense score is the best cosine similarity between the question and one of its
+sentences, so a chunk is found by its most relevant sentence rather than by its average.
+Reciprocal rank fusion: score(c) = sum over retrievers of 1 / (rrf_k + rank(c)).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from rag.config import RetrievalMode, Settings
+from rag.store import Store
+from rag.types import Passage
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+@lru_cache(maxsize=1)
+def stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def terms(text: str) -> list[str]:
+    """Lowercased, stemmed content words, the same way BM25 sees them.
+
+    >>> terms("How many prisoners were released?")
+    ['prison', 'releas']
+    """
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stopwords()]
+    return list(stemmer().stemWords(words))
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    passages: tuple[Passage, ...]
+    chunk_indices: tuple[int, ...]  # position in store.chunks of each passage's chunk
+    question_vector: np.ndarray
+    sentence_scores: np.ndarray  # cosine similarity of the question to every sentence
+
+
+class Retriever:
+    """Holds the BM25 index built over the store's chunks; search() is read-only and thread-safe."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        import bm25s
+
+        self.store = store
+        self.settings = settings
+        corpus = [terms(c.text) for c in store.chunks]
+        self._bm25 = bm25s.BM25()
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+        # document frequency of each term over sentences, for the answer step's term weights
+        self.sentence_df: dict[str, int] = {}
+        for i in range(len(store.sentence_spans)):
+            for t in set(terms(store.sentence_text(i))):
+                self.sentence_df[t] = self.sentence_df.get(t, 0) + 1
+
+    def idf(self, term: str) -> float:
+        n = max(len(self.store.sentence_spans), 1)
+        return float(np.log(1 + (n - self.sentence_df.get(term, 0) + 0.5) / (self.sentence_df.get(term, 0) + 0.5)))
+
+    def lexical_scores(self, query: str) -> np.ndarray:
+        n = len(self.store.chunks)
+        tokens = terms(query)
+        if not n or not tokens:
+            return np.zeros(n, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def sentence_similarities(self, qvec: np.ndarray) -> np.ndarray:
+        """Cosine similarity of the question to every sentence, exact (flat) or approximate (HNSW)."""
+        vectors = self.store.vectors
+        if self.store.manifest.get("index_type") != "hnsw":
+            return vectors @ qvec
+        sims = np.full(len(vectors), -1.0, dtype=np.float32)
+        n = min(len(vectors), self.settings.candidates * 20)
+        scores, ids = self.store.index.search(qvec[None, :], n)
+        keep = ids[0] >= 0
+        sims[ids[0][keep]] = scores[0][keep]
+        return sims
+
+    def search(self, query: str, qvec: np.ndarray, k: int, mode: RetrievalMode | None = None) -> Retrieval:
+        mode = mode or self.settings.retrieval
+        sims = self.sentence_similarities(qvec)
+        dense = np.array([max((sims[s] for s in m), default=-1.0) for m in self.store.chunk_sentences], dtype=np.float32)
+        lexical = self.lexical_scores(query) if mode != "dense" else np.zeros(len(dense), dtype=np.float32)
+        fused = self._fuse(dense, lexical, mode)
+        order = np.argsort(-fused, kind="stable")[:k]
+        passages = tuple(
+            Passage(self.store.chunks[i], float(fused[i]), float(dense[i]), float(lexical[i])) for i in order
+        )
+        return Retrieval(passages, tuple(int(i) for i in order), qvec, sims)
+
+    def _fuse(self, dense: np.ndarray, lexical: np.ndarray, mode: RetrievalMode) -> np.ndarray:
+        if mode == "dense":
+            return dense
+        if mode == "bm25":
+            return lexical
+        fused = np.zeros(len(dense), dtype=np.float64)
+        top = self.settings.candidates
+        for scores in (dense, lexical):
+            ranked = np.argsort(-scores, kind="stable")[:top]
+            ranked = ranked[scores[ranked] > (0 if scores is lexical else -1)]
+            fused[ranked] += 1.0 / (self.settings.rrf_k + 1 + np.arange(len(ranked)))
+        return fused
