@@ -42,7 +42,7 @@ def default_sources(settings: Settings) -> list[Path]:
 
 def update_index(
     settings: Settings,
-    embedder: Embedder,
+    embedder_factory: Callable[[], Embedder],
     paths: Sequence[Path] | None = None,
     progress: bool = False,
     force: bool = False,
@@ -54,11 +54,11 @@ def update_index(
         if not docs:
             detail = "; ".join(s.reason for s in skipped) or "no .txt, .md or .html files"
             raise NoDocumentsError(f"nothing to index in {', '.join(map(str, sources))}: {detail}")
-        previous, reason = _try_load(settings, embedder.name)
+        previous, reason = _try_load(settings, settings.model_name)
         current = {d.doc_id: d.sha256 for d in docs}
         if previous is not None and not force and _same(previous, current, sources):
             return IndexResult(previous, BuildReport(reused_docs=tuple(current)), tuple(skipped), True)
-        store, report = build(docs, settings, embedder, previous, progress)
+        store, report = build(docs, settings, embedder_factory(), previous, progress)
         save(store, settings.index_dir, [str(s) for s in sources], report)
         return IndexResult(store, report, tuple(skipped), False, reason or "documents changed")
 
@@ -72,7 +72,7 @@ def open_index(settings: Settings, embedder_factory: Callable[[], Embedder]) -> 
         if _same(store, {d.doc_id: d.sha256 for d in docs}, [p.resolve() for p in sources]):
             return IndexResult(store, BuildReport(), tuple(skipped), True)
         reason = "documents changed since the index was built"
-    result = update_index(settings, embedder_factory(), sources)
+    result = update_index(settings, embedder_factory, sources)
     return IndexResult(result.store, result.report, result.skipped, result.up_to_date, reason)
 
 
