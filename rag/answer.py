@@ -1,14 +1,23 @@
 """Compose the answer from quoted sentences of the retrieved passages, or abstain.
 
 1. Every sentence of the retrieved passages is a candidate.
-2. Each is scored: w * cosine(question, sentence) + (1 - w) * the IDF-weighted share of the
-   question's content words the sentence contains.
-3. The best score is the evidence score; below `abstain_threshold` the bot says the article does
-   not say, and shows the closest passages instead of an answer. A question that states a figure
-   the documents never contain (a false premise, "why were 100 freed?") is not answered either.
-4. The best sentence is quoted; a second one is added when it scores nearly as well and brings
-   question words the first lacks (lists, multi-part questions).
-5. The direct answer (a number, date, name or place) leads, taken verbatim from the quote.
+2. Each is scored on three signals:
+   - meaning: cosine similarity of question and sentence (the embedding model);
+   - words: the IDF-weighted share of the question's content words the sentence holds, counting
+     the sentence before it in the same paragraph at a discount (it often names the subject
+     that the answering sentence calls "he" or "the deal");
+   - answer type: a question asking how many / when / who / where / which gets a bonus when the
+     sentence holds a number / date / name / place that the question does not already contain,
+     and a penalty when it holds none.
+3. The best score is the evidence score. The bot abstains, says the article does not say and
+   shows the closest passages, when that score is below `abstain_threshold`, when the question
+   wants a number, date, name or place and the evidence holds none, or when the question rests on
+   something the evidence contradicts: a figure or name the documents never pair with the topic
+   ("why were 100 freed?", "why did Lithuania close its border?").
+4. The best sentence is quoted; the sentence before it joins when it supplies question words the
+   best one lacks, the sentence after it when the best one only restates a why/how question, and
+   a second-best sentence when it scores nearly as well and adds question words (lists).
+5. The direct answer (a number, date, name or place) leads, taken verbatim from a quote.
 """
 
 from __future__ import annotations
@@ -18,14 +27,19 @@ from dataclasses import dataclass
 
 from rag.cite import cite, verified
 from rag.config import Settings
-from rag.extract import direct_answer
+from rag.extract import direct_answer, question_kind
 from rag.retrieve import Retrieval, Retriever, terms
 from rag.store import Store
 from rag.types import Answer, Citation
 
-DENSE_WEIGHT = 0.6
-SECOND_QUOTE_RATIO = 0.85
+DENSE_WEIGHT = 0.55
+CONTEXT_DISCOUNT = 0.8  # weight of question words found only in the preceding sentence
+TYPE_BONUS = 0.06  # added (or, when missing, subtracted) for the expected answer type
+SECOND_QUOTE_RATIO = 0.9
+NAME_PREFIX = 5  # "Lithuania" and "Lithuanian" are the same name here
+SHORT_SENTENCE_CHARS = 70  # a why/how answer this short is a lead-in: quote what follows too
 _DIGITS = re.compile(r"\d[\d,.]*\d|\d")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z][\w’'-]+")
 
 NOT_FOUND = "The article does not say."
 
@@ -35,28 +49,54 @@ class Candidate:
     sentence: int  # index into the store's sentence table
     score: float
     dense: float
-    coverage: float
+    coverage: float  # share of question words in the sentence alone
     covered: frozenset[str]
+    context_covered: frozenset[str]  # question words only the preceding sentence holds
+    typed: bool  # holds the kind of answer the question asks for
+
+
+class _Scorer:
+    """Everything about the question that scoring needs, computed once."""
+
+    def __init__(self, question: str, retriever: Retriever) -> None:
+        self.question = question
+        self.retriever = retriever
+        self.store = retriever.store
+        self.q_terms = frozenset(terms(question))
+        self.weights = {t: retriever.idf(t) for t in self.q_terms}
+        self.total = sum(self.weights.values()) or 1.0
+        self.kind = question_kind(question)
+        self._terms: dict[int, frozenset[str]] = {}
+
+    def sentence_terms(self, s: int) -> frozenset[str]:
+        if s not in self._terms:
+            self._terms[s] = frozenset(terms(self.store.sentence_text(s)))
+        return self._terms[s]
+
+    def share(self, words: frozenset[str]) -> float:
+        return sum(self.weights[t] for t in words) / self.total if self.q_terms else 0.0
+
+    def candidate(self, s: int, dense: float) -> Candidate:
+        covered = self.q_terms & self.sentence_terms(s)
+        prev = previous_sentence(self.store, s)
+        context = (self.q_terms & self.sentence_terms(prev)) - covered if prev is not None else frozenset()
+        words = self.share(covered) + CONTEXT_DISCOUNT * self.share(context)
+        typed = self.kind != "none" and bool(direct_answer(self.question, self.store.sentence_text(s)))
+        bonus = 0.0 if self.kind == "none" else (TYPE_BONUS if typed else -TYPE_BONUS)
+        score = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * words + bonus
+        return Candidate(s, score, dense, self.share(covered), covered, context, typed)
 
 
 def score_sentences(question: str, retrieval: Retrieval, retriever: Retriever) -> list[Candidate]:
     """Candidates from the retrieved passages, best first."""
-    store = retriever.store
-    q_terms = set(terms(question))
-    weights = {t: retriever.idf(t) for t in q_terms}
-    total = sum(weights.values()) or 1.0
+    scorer = _Scorer(question, retriever)
     seen: set[int] = set()
     out: list[Candidate] = []
     for chunk_index in retrieval.chunk_indices:
-        for s in store.chunk_sentences[chunk_index]:
-            if s in seen:
-                continue
-            seen.add(s)
-            covered = q_terms & set(terms(store.sentence_text(s)))
-            coverage = sum(weights[t] for t in covered) / total if q_terms else 0.0
-            dense = float(retrieval.sentence_scores[s])
-            score = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * coverage
-            out.append(Candidate(s, score, dense, coverage, frozenset(covered)))
+        for s in retriever.store.chunk_sentences[chunk_index]:
+            if s not in seen:
+                seen.add(s)
+                out.append(scorer.candidate(s, float(retrieval.sentence_scores[s])))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -72,17 +112,19 @@ def compose(
     shown = shown_question if shown_question is not None else question
     candidates = score_sentences(question, retrieval, retriever)
     confidence = candidates[0].score if candidates else 0.0
-    unknown = unsupported_figures(question, retriever)
-    if not candidates or confidence < settings.abstain_threshold or unknown:
-        return abstain(shown, question, retrieval, confidence, unknown)
-    chosen = select_quotes(candidates, settings.max_quotes)
+    if not candidates or confidence < settings.abstain_threshold:
+        return abstain(shown, question, retrieval, confidence)
     store = retriever.store
+    chosen = select_sentences(candidates, store, question, settings.max_quotes)
+    problem = premise_problem(question, [store.sentence_text(s) for s in chosen], retriever)
+    if problem or (question_kind(question) != "none" and not candidates[0].typed):
+        return abstain(shown, question, retrieval, confidence, problem)
     citations = verified(
-        (cite(store.documents[store.sentence_doc[c.sentence]], *_span(store, c.sentence)) for c in chosen),
+        (cite(store.documents[store.sentence_doc[s]], *_span(store, s)) for s in chosen),
         store.documents,
     )
     if not citations:
-        return abstain(shown, question, retrieval, confidence, [])
+        return abstain(shown, question, retrieval, confidence)
     short, marker = next(
         ((d, i) for i, c in enumerate(citations, 1) if (d := direct_answer(question, c.quote))), ("", 0)
     )
@@ -98,32 +140,71 @@ def compose(
     )
 
 
-def select_quotes(candidates: list[Candidate], max_quotes: int) -> list[Candidate]:
+def select_sentences(candidates: list[Candidate], store: Store, question: str, max_quotes: int) -> list[int]:
+    """The sentences to quote, in document order."""
     best = candidates[0]
-    chosen = [best]
-    covered = set(best.covered)
-    for c in candidates[1 : max_quotes + 3]:
+    chosen = [best.sentence]
+    prev = previous_sentence(store, best.sentence)
+    if best.context_covered and prev is not None:
+        chosen.append(prev)  # it names what the best sentence refers to
+    elif question_kind(question) == "none" and len(store.sentence_text(best.sentence)) < SHORT_SENTENCE_CHARS:
+        following = next_sentence(store, best.sentence)
+        if following is not None:
+            chosen.append(following)  # the best sentence is a lead-in; the reason follows
+    covered = set(best.covered | best.context_covered)
+    for c in candidates[1:4]:
         if len(chosen) >= max_quotes:
             break
-        if c.score >= SECOND_QUOTE_RATIO * best.score and not c.covered <= covered:
-            chosen.append(c)
+        if c.sentence not in chosen and c.score >= SECOND_QUOTE_RATIO * best.score and not c.covered <= covered:
+            chosen.append(c.sentence)
             covered |= c.covered
-    return sorted(chosen, key=lambda c: c.sentence)
+    return sorted(chosen)
 
 
-def unsupported_figures(question: str, retriever: Retriever) -> list[str]:
-    """Numbers the question states that no document contains, e.g. '100' in 'why were 100 freed?'."""
-    figures = {m.group().replace(",", "") for m in _DIGITS.finditer(question)}
-    if not figures:
-        return []
-    texts = [d.text.replace(",", "") for d in retriever.store.documents.values()]
-    return sorted(f for f in figures if not any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d])", t) for t in texts))
+def premise_problem(question: str, evidence: list[str], retriever: Retriever) -> str:
+    """What the question takes for granted that the documents do not support, or ''.
+
+    A figure no document contains, or a figure or name that the documents contain but the evidence
+    does not (the question pairs it with the wrong event), is a premise the answer cannot rest on.
+    """
+    corpus = [d.text for d in retriever.store.documents.values()]
+    joined = " ".join(evidence)
+    for figure in sorted({m.group() for m in _DIGITS.finditer(question)}):
+        if not any(_has_figure(text, figure) for text in corpus):
+            return f"it never mentions {figure}"
+        if not _has_figure(joined, figure):
+            return f"it does not mention {figure} in this connection"
+    if question_kind(question) != "none":
+        return ""  # a question asking for a number, date or name is checked by its answer type
+    evidence_words = {w.lower()[:NAME_PREFIX] for w in re.findall(r"\w+", joined)}
+    for name in sorted({m.group() for m in _NAME.finditer(question)}):
+        if name.lower()[:NAME_PREFIX] not in evidence_words and any(name in text for text in corpus):
+            return f"it does not mention {name} in this connection"
+    return ""
 
 
-def abstain(shown: str, resolved: str, retrieval: Retrieval, confidence: float, unknown: list[str]) -> Answer:
-    text = NOT_FOUND
-    if unknown:
-        text = f"The article does not say that: it never mentions {', '.join(unknown)}."
+def _has_figure(text: str, figure: str) -> bool:
+    plain = figure.replace(",", "")
+    return bool(re.search(rf"(?<![\d.]){re.escape(plain)}(?!\d)", text.replace(",", "")))
+
+
+def previous_sentence(store: Store, s: int) -> int | None:
+    """The sentence before `s` in the same paragraph, if any."""
+    if s == 0 or store.sentence_doc[s - 1] != store.sentence_doc[s]:
+        return None
+    text = store.documents[store.sentence_doc[s]].text
+    return s - 1 if "\n" not in text[store.sentence_spans[s - 1].end : store.sentence_spans[s].start] else None
+
+
+def next_sentence(store: Store, s: int) -> int | None:
+    """The sentence after `s` in the same paragraph, if any."""
+    if s + 1 >= len(store.sentence_spans):
+        return None
+    return s + 1 if previous_sentence(store, s + 1) == s else None
+
+
+def abstain(shown: str, resolved: str, retrieval: Retrieval, confidence: float, problem: str = "") -> Answer:
+    text = f"The article does not say that: {problem}." if problem else NOT_FOUND
     text += " The closest passages are listed below; none of them answers the question."
     return Answer(
         question=shown,

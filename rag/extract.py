@@ -32,17 +32,21 @@ _DATE = re.compile(
 )
 _NUMBER = re.compile(
     rf"\b(?:(?:more|fewer|less) than\s+|about\s+|nearly\s+|over\s+|some\s+)?"
-    rf"(?:\d[\d,.]*|(?:{_NUMBER_WORDS}))(?:[-\s](?:year|years|month|months|day|days)(?:-old)?)?"
+    rf"(?:\d[\d,.]*|(?:{_NUMBER_WORDS})\b)(?:[-\s](?:year|years|month|months|day|days)(?:-old)?)?"
     rf"(?:\s+(?!(?:on|in|at|of|to|for|from|and|or|the|a|an|by|with|since|as|who|that|which)\b)"
     rf"[a-z][\w-]*){{0,2}}",
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(
-    r"\b[A-Z][\w’'-]*(?:\s+(?:of|the|de|von|van|al|and)?\s*[A-Z][\w’'-]*)*"
+    r"\b[A-Z][\w’'-]*(?:\s+(?:of|the|de|von|van|al)?\s*[A-Z][\w’'-]*)*"
 )
 _LEADING_WORDS = {"The", "A", "An", "In", "On", "At", "For", "Yet", "But", "And", "According", "Still", "As",
                   "Perhaps", "However", "While", "Among", "Many", "Several", "It", "This", "That", "He", "She",
                   "They", "We", "Every", "No", "Some"}
+
+
+_FOCUS_WINDOW = 6  # words from the number on that may name what it counts
+_AUXILIARIES = {"did", "do", "does", "were", "was", "are", "is", "had", "has", "have", "will", "would", "can"}
 
 
 def question_kind(question: str) -> Kind:
@@ -71,12 +75,35 @@ def direct_answer(question: str, sentence: str) -> str:
     candidates = _candidates(kind, sentence)
     q_words = {w.lower() for w in re.findall(r"\w+", question)}
     fresh = [(s, e) for s, e in candidates if not _all_in(sentence[s:e], q_words)]
+    focus = number_focus(question) if kind == "number" else set()
+    if focus:  # "how many women": the number must count women, not something else
+        fresh = [(s, e) for s, e in fresh if focus & set(terms(" ".join(sentence[s:].split()[:_FOCUS_WINDOW])))]
     if not fresh:
         return ""
     q_terms = set(terms(question))
     anchors = [m.start() for m in re.finditer(r"\w+", sentence) if terms(m.group()) and terms(m.group())[0] in q_terms]
     start, end = min(fresh, key=lambda span: _distance(span, anchors))
     return sentence[start:end].strip(" ,;:")
+
+
+def number_focus(question: str) -> set[str]:
+    """What a number question counts: 'How many British citizens …' -> {'british', 'citizen'}.
+
+    >>> sorted(number_focus("How old is the philosopher?"))
+    ['age', 'old', 'year']
+    """
+    q = question.lower()
+    if re.search(r"\bhow old\b", q):
+        return {"year", "old", "age"}
+    m = re.search(r"\bhow (?:many|much)\s+((?:[\w-]+\s+){0,2}[\w-]+)", q)
+    if not m:
+        return set()
+    words = []
+    for word in m.group(1).split():
+        if word in _AUXILIARIES:
+            break
+        words.append(word)
+    return set(terms(" ".join(words)))
 
 
 def _candidates(kind: Kind, sentence: str) -> list[tuple[int, int]]:

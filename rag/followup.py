@@ -1,11 +1,14 @@
 """Follow-up questions: bring the earlier turn's subject into a question that only points at it.
 
-"What did he bring?" after "Who is the US envoy?" / "John Coale [1]. …" becomes
-"What did he bring? (Who is the US envoy? John Coale)" for retrieval and scoring; a question
-that stands on its own is left as it is.
+The earlier answer's short form replaces the first pronoun: "What did he bring?" after
+"Who is the US envoy?" / "John Coale [1]. …" becomes "What did John Coale bring?". When the
+earlier answer had no short form, the earlier question is added in brackets for context. A
+question that stands on its own is left as it is.
 
 >>> resolve("What did he bring?", [("Who is the US envoy?", "John Coale [1]. “…” [1]")])
-'What did he bring? (Who is the US envoy? John Coale)'
+'What did John Coale bring?'
+>>> resolve("Why did they do it?", [("Who freed the prisoners?", "The article says: “…” [1]")])
+'Why did they do it? (Who freed the prisoners?)'
 >>> resolve("How many prisoners were freed?", [("Who is the US envoy?", "John Coale [1].")])
 'How many prisoners were freed?'
 """
@@ -17,11 +20,15 @@ from collections.abc import Sequence
 
 from rag.retrieve import terms
 
+_PRONOUNS = r"he|she|him|her|hers|they|them|theirs|it|this|that|these|those"
+_POSSESSIVES = r"his|their|its"
 _POINTERS = re.compile(
-    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|then|"
+    rf"\b({_PRONOUNS}|{_POSSESSIVES}|there|then|"
     r"the (deal|agreement|man|woman|group|country|city|event|release|move|same))\b",
     re.IGNORECASE,
 )
+_REPLACEABLE = re.compile(rf"\b(?:(?P<pronoun>{_PRONOUNS})|(?P<possessive>{_POSSESSIVES}))\b", re.IGNORECASE)
+_MAX_SUBJECT_WORDS = 6
 _MARKER = re.compile(r"\s*\[\d+\]")
 _MAX_CONTEXT_CHARS = 300
 
@@ -35,8 +42,12 @@ def resolve(question: str, history: Sequence[tuple[str, str]]) -> str:
     if not history or not needs_context(question):
         return question
     prev_question, prev_answer = history[-1]
-    context = f"{prev_question.strip()} {_gist(prev_answer)}".strip()
-    return f"{question} ({context[:_MAX_CONTEXT_CHARS]})"
+    subject = _gist(prev_answer)
+    match = _REPLACEABLE.search(question)
+    if match and subject and len(subject.split()) <= _MAX_SUBJECT_WORDS:
+        replacement = subject if match.group("pronoun") else f"{subject}’s"
+        return f"{question[: match.start()]}{replacement}{question[match.end() :]}"
+    return f"{question} ({prev_question.strip()[:_MAX_CONTEXT_CHARS]})"
 
 
 def _gist(answer: str) -> str:
