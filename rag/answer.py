@@ -36,10 +36,10 @@ DENSE_WEIGHT = 0.55
 CONTEXT_DISCOUNT = 0.8  # weight of question words found only in the preceding sentence
 TYPE_BONUS = 0.06  # added (or, when missing, subtracted) for the expected answer type
 SECOND_QUOTE_RATIO = 0.9
-NAME_PREFIX = 5  # "Lithuania" and "Lithuanian" are the same name here
+NAME_PREFIX = 4  # "Lithuania" and "Lithuanian", "Britain" and "British" are the same name here
 SHORT_SENTENCE_CHARS = 70  # a why/how answer this short is a lead-in: quote what follows too
 _DIGITS = re.compile(r"\d[\d,.]*\d|\d")
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z][\w’'-]+")
+_NAME = re.compile(r"[A-Z][a-z][\w’'-]+|[A-Z]{2,}")
 
 NOT_FOUND = "The article does not say."
 
@@ -74,13 +74,14 @@ class _Scorer:
         return self._terms[s]
 
     def share(self, words: frozenset[str]) -> float:
+        """IDF-weighted share of the question's words found among `words`."""
         return sum(self.weights[t] for t in words) / self.total if self.q_terms else 0.0
 
     def candidate(self, s: int, dense: float) -> Candidate:
         covered = self.q_terms & self.sentence_terms(s)
         prev = previous_sentence(self.store, s)
         context = (self.q_terms & self.sentence_terms(prev)) - covered if prev is not None else frozenset()
-        words = self.share(covered) + CONTEXT_DISCOUNT * self.share(context)
+        words = self.share(covered) + CONTEXT_DISCOUNT * (self.share(covered | context) - self.share(covered))
         typed = self.kind != "none" and bool(direct_answer(self.question, self.store.sentence_text(s)))
         bonus = 0.0 if self.kind == "none" else (TYPE_BONUS if typed else -TYPE_BONUS)
         score = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * words + bonus
@@ -116,7 +117,7 @@ def compose(
         return abstain(shown, question, retrieval, confidence)
     store = retriever.store
     chosen = select_sentences(candidates, store, question, settings.max_quotes)
-    problem = premise_problem(question, [store.sentence_text(s) for s in chosen], retriever)
+    problem = premise_problem(question, sorted({paragraph_of(store, s) for s in chosen}), retriever)
     if problem or (question_kind(question) != "none" and not candidates[0].typed):
         return abstain(shown, question, retrieval, confidence, problem)
     citations = verified(
@@ -164,8 +165,11 @@ def select_sentences(candidates: list[Candidate], store: Store, question: str, m
 def premise_problem(question: str, evidence: list[str], retriever: Retriever) -> str:
     """What the question takes for granted that the documents do not support, or ''.
 
-    A figure no document contains, or a figure or name that the documents contain but the evidence
-    does not (the question pairs it with the wrong event), is a premise the answer cannot rest on.
+    `evidence` is the text around the chosen quotes (their paragraphs). A figure no document
+    contains, or a figure or name that the documents contain but the evidence does not (the
+    question pairs it with the wrong event), is a premise the answer cannot rest on. Questions
+    asking for a number, date or name are checked by full names only; their answer type is checked
+    elsewhere.
     """
     corpus = [d.text for d in retriever.store.documents.values()]
     joined = " ".join(evidence)
@@ -174,13 +178,44 @@ def premise_problem(question: str, evidence: list[str], retriever: Retriever) ->
             return f"it never mentions {figure}"
         if not _has_figure(joined, figure):
             return f"it does not mention {figure} in this connection"
-    if question_kind(question) != "none":
-        return ""  # a question asking for a number, date or name is checked by its answer type
-    evidence_words = {w.lower()[:NAME_PREFIX] for w in re.findall(r"\w+", joined)}
-    for name in sorted({m.group() for m in _NAME.finditer(question)}):
-        if name.lower()[:NAME_PREFIX] not in evidence_words and any(name in text for text in corpus):
+    words = re.findall(r"\w+", joined)
+    prefixes = {w.lower()[:NAME_PREFIX] for w in words}
+    initials = "".join(w[0] for w in words if w[0].isupper())
+    typed = question_kind(question) != "none"
+    for name in _names(question):
+        parts = name.split()
+        if typed and len(parts) < 2:
+            continue
+        known = any(p.isupper() and p in initials or p.lower()[:NAME_PREFIX] in prefixes for p in parts)
+        if not known and any(name in text for text in corpus):
             return f"it does not mention {name} in this connection"
     return ""
+
+
+def _names(question: str) -> list[str]:
+    """Runs of capitalised words after the first word: 'Why did Kaja Kallas praise Putin?' -> 2 names."""
+    runs: list[list[str]] = []
+    for i, word in enumerate(re.findall(r"[\w’'-]+", question)):
+        if i and _NAME.fullmatch(word):
+            if runs and runs[-1][-1] == _previous_word(question, word):
+                runs[-1].append(word)
+            else:
+                runs.append([word])
+    return [" ".join(r) for r in runs]
+
+
+def _previous_word(question: str, word: str) -> str:
+    before = question[: question.index(word)].split()
+    return before[-1] if before else ""
+
+
+def paragraph_of(store: Store, s: int) -> str:
+    """The paragraph holding sentence `s`."""
+    text = store.documents[store.sentence_doc[s]].text
+    span = store.sentence_spans[s]
+    start = text.rfind("\n", 0, span.start) + 1
+    end = text.find("\n", span.end)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def _has_figure(text: str, figure: str) -> bool:

@@ -14,7 +14,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+
+from rag.errors import RagError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +44,7 @@ class Settings:
     candidates: int = 20  # how many each retriever contributes before fusion
     # answering
     max_quotes: int = 2
-    abstain_threshold: float = 0.40  # minimum evidence score to answer rather than abstain
+    abstain_threshold: float = 0.35  # minimum evidence score to answer rather than abstain
     max_question_chars: int = 1000
     # documents
     max_document_bytes: int = 20_000_000
@@ -58,12 +60,31 @@ class Settings:
         if env.get("RAG_SEEDS_DIR"):
             changes["seeds_dir"] = Path(env["RAG_SEEDS_DIR"]).expanduser()
         if env.get("RAG_TOP_K"):
-            changes["top_k"] = int(env["RAG_TOP_K"])
+            changes["top_k"] = _from_env(env, "RAG_TOP_K", int, "a whole number from 1 to 100", 1, 100)
         if env.get("RAG_RETRIEVAL"):
+            if env["RAG_RETRIEVAL"] not in get_args(RetrievalMode):
+                raise ConfigError(f"RAG_RETRIEVAL={env['RAG_RETRIEVAL']!r}: expected hybrid, dense or bm25")
             changes["retrieval"] = env["RAG_RETRIEVAL"]
         if env.get("RAG_ABSTAIN_THRESHOLD"):
-            changes["abstain_threshold"] = float(env["RAG_ABSTAIN_THRESHOLD"])
+            threshold = _from_env(env, "RAG_ABSTAIN_THRESHOLD", float, "a number from 0 to 1", 0, 1)
+            changes["abstain_threshold"] = threshold
         return cls(**changes)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+class ConfigError(RagError):
+    """A setting from the environment has a value that cannot be used."""
+
+    exit_code = 2
+
+
+def _from_env(env: Mapping[str, str], name: str, kind: type, expected: str, low: float, high: float) -> Any:
+    try:
+        value = kind(env[name])
+    except ValueError:
+        raise ConfigError(f"{name}={env[name]!r}: expected {expected}; fix or unset it") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={env[name]!r}: expected {expected}; fix or unset it")
+    return value

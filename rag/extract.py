@@ -45,24 +45,42 @@ _LEADING_WORDS = {"The", "A", "An", "In", "On", "At", "For", "Yet", "But", "And"
                   "They", "We", "Every", "No", "Some"}
 
 
+# where one clause ends and another, about something else, begins
+_CLAUSE_BREAK = re.compile(r"[;:]|,\s+(?:while|whereas|but|although|though|yet)\b|\s—\s")
 _FOCUS_WINDOW = 6  # words from the number on that may name what it counts
 _AUXILIARIES = {"did", "do", "does", "were", "was", "are", "is", "had", "has", "have", "will", "would", "can"}
 
 
+_WH = re.compile(r"\b(how (?:many|much|old|long)|when|whom|whose|who|where|which|what)\b", re.IGNORECASE)
+# nouns after "what" that ask for a proper name ("what airline", "what news agency")
+_ENTITY_NOUNS = (
+    r"(?:airline|company|companies|firm|organi[sz]ations?|group|agency|agencies|newspaper|outlet|network|"
+    r"party|parties|ministry|institution|university|team|brand|band|publication|channel|website|platform)"
+)
+
+
 def question_kind(question: str) -> Kind:
-    """What the question asks for, from its wording."""
-    q = question.lower()
-    if re.search(r"\bhow (many|much|old|long)\b|\bwhat (number|percentage|age)\b|\bhow many\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich (year|date|month|day)\b|\bsince when\b", q):
+    """What the question asks for, read from its first question word and what follows it.
+
+    >>> [question_kind(q) for q in ["How many were freed?", "What are the names of those who left?",
+    ...                             "Which airline was it?", "Who is John Coale?", "Where did he sit?"]]
+    ['number', 'none', 'entity', 'none', 'place']
+    """
+    m = _WH.search(question)
+    if not m:
+        return "none"
+    wh = m.group(1).lower()
+    rest = question[m.end() :].lower()
+    if wh.startswith("how") or re.match(r"\s+(number|percentage|age|share)\b", rest) and wh in ("what", "which"):
+        return "number" if wh != "how long" else "none"
+    if wh == "when" or (wh in ("what", "which") and re.match(r"\s+(exact\s+)?(year|date|month|day)\b", rest)):
         return "date"
-    if re.search(r"^\s*who (is|was|are|were) [A-Z]", question):
-        return "none"  # "Who is John Coale?" asks for a description, not a name
-    if re.search(r"\bwho(m|se)?\b", q):
-        return "person"
-    if re.search(r"\bwhere\b|\bwhich (country|city|capital|town|border|region)\b|\bwhat (country|city|capital)\b", q):
+    if wh in ("who", "whom", "whose"):
+        # "Who is John Coale?" asks for a description, not a name
+        return "none" if re.match(r"\s+(is|was|are|were)\s+[A-Z]", question[m.end() :]) else "person"
+    if wh == "where" or re.match(r"\s+(country|city|capital|town|border|region|place)\b", rest):
         return "place"
-    if re.search(r"^\s*(which|what)\s+\w+", q) and not re.search(r"^\s*what (is|was|were|are|did|does|do)\b", q):
+    if wh == "which" or (wh == "what" and re.match(rf"\s+(?:[\w-]+\s+)?{_ENTITY_NOUNS}\b", rest)):
         return "entity"
     return "none"
 
@@ -82,7 +100,14 @@ def direct_answer(question: str, sentence: str) -> str:
         return ""
     q_terms = set(terms(question))
     anchors = [m.start() for m in re.finditer(r"\w+", sentence) if terms(m.group()) and terms(m.group())[0] in q_terms]
-    start, end = min(fresh, key=lambda span: _distance(span, anchors))
+    clauses = [m.end() for m in _CLAUSE_BREAK.finditer(sentence)]
+
+    def rank(span: tuple[int, int]) -> tuple[int, float]:
+        clause = _clause_of(span[0], clauses)
+        same_clause = sum(1 for a in anchors if _clause_of(a, clauses) == clause)
+        return -same_clause, _distance(span, anchors)
+
+    start, end = min(fresh, key=rank)
     return sentence[start:end].strip(" ,;:")
 
 
@@ -123,6 +148,10 @@ def _candidates(kind: Kind, sentence: str) -> list[tuple[int, int]]:
         if words and not (len(words) == 1 and words[0] in _LEADING_WORDS) and not _DATE.fullmatch(" ".join(words)):
             spans.append((start, end))
     return spans
+
+
+def _clause_of(position: int, breaks: list[int]) -> int:
+    return sum(1 for b in breaks if b <= position)
 
 
 def _all_in(text: str, q_words: set[str]) -> bool:
