@@ -156,7 +156,11 @@ def select_sentences(candidates: list[Candidate], store: Store, question: str, m
     for c in candidates[1:4]:
         if len(chosen) >= max_quotes:
             break
-        if c.sentence not in chosen and c.score >= SECOND_QUOTE_RATIO * best.score and not c.covered <= covered:
+        if (
+            c.sentence not in chosen
+            and c.score >= SECOND_QUOTE_RATIO * best.score
+            and not c.covered <= covered
+        ):
             chosen.append(c.sentence)
             covered |= c.covered
     return sorted(chosen)
@@ -186,7 +190,7 @@ def premise_problem(question: str, evidence: list[str], retriever: Retriever) ->
         parts = name.split()
         if typed and len(parts) < 2:
             continue
-        known = any(p.isupper() and p in initials or p.lower()[:NAME_PREFIX] in prefixes for p in parts)
+        known = any((p.isupper() and p in initials) or p.lower()[:NAME_PREFIX] in prefixes for p in parts)
         if not known and any(name in text for text in corpus):
             return f"it does not mention {name} in this connection"
     return ""
@@ -228,7 +232,9 @@ def previous_sentence(store: Store, s: int) -> int | None:
     if s == 0 or store.sentence_doc[s - 1] != store.sentence_doc[s]:
         return None
     text = store.documents[store.sentence_doc[s]].text
-    return s - 1 if "\n" not in text[store.sentence_spans[s - 1].end : store.sentence_spans[s].start] else None
+    return (
+        s - 1 if "\n" not in text[store.sentence_spans[s - 1].end : store.sentence_spans[s].start] else None
+    )
 
 
 def next_sentence(store: Store, s: int) -> int | None:

@@ -37,12 +37,38 @@ _NUMBER = re.compile(
     rf"[a-z][\w-]*){{0,2}}",
     re.IGNORECASE,
 )
-_CAPITALISED = re.compile(
-    r"\b[A-Z][\w’'-]*(?:\s+(?:of|the|de|von|van|al)?\s*[A-Z][\w’'-]*)*"
-)
-_LEADING_WORDS = {"The", "A", "An", "In", "On", "At", "For", "Yet", "But", "And", "According", "Still", "As",
-                  "Perhaps", "However", "While", "Among", "Many", "Several", "It", "This", "That", "He", "She",
-                  "They", "We", "Every", "No", "Some"}
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of|the|de|von|van|al)?\s*[A-Z][\w’'-]*)*")
+_LEADING_WORDS = {
+    "The",
+    "A",
+    "An",
+    "In",
+    "On",
+    "At",
+    "For",
+    "Yet",
+    "But",
+    "And",
+    "According",
+    "Still",
+    "As",
+    "Perhaps",
+    "However",
+    "While",
+    "Among",
+    "Many",
+    "Several",
+    "It",
+    "This",
+    "That",
+    "He",
+    "She",
+    "They",
+    "We",
+    "Every",
+    "No",
+    "Some",
+}
 
 
 # where one clause ends and another, about something else, begins
@@ -71,7 +97,9 @@ def question_kind(question: str) -> Kind:
         return "none"
     wh = m.group(1).lower()
     rest = question[m.end() :].lower()
-    if wh.startswith("how") or re.match(r"\s+(number|percentage|age|share)\b", rest) and wh in ("what", "which"):
+    if wh.startswith("how") or (
+        re.match(r"\s+(number|percentage|age|share)\b", rest) and wh in ("what", "which")
+    ):
         return "number" if wh != "how long" else "none"
     if wh == "when" or (wh in ("what", "which") and re.match(r"\s+(exact\s+)?(year|date|month|day)\b", rest)):
         return "date"
@@ -95,11 +123,17 @@ def direct_answer(question: str, sentence: str) -> str:
     fresh = [(s, e) for s, e in candidates if not _all_in(sentence[s:e], q_words)]
     focus = number_focus(question) if kind == "number" else set()
     if focus:  # "how many women": the number must count women, not something else
-        fresh = [(s, e) for s, e in fresh if focus & set(terms(" ".join(sentence[s:].split()[:_FOCUS_WINDOW])))]
+        fresh = [
+            (s, e) for s, e in fresh if focus & set(terms(" ".join(sentence[s:].split()[:_FOCUS_WINDOW])))
+        ]
     if not fresh:
         return ""
     q_terms = set(terms(question))
-    anchors = [m.start() for m in re.finditer(r"\w+", sentence) if terms(m.group()) and terms(m.group())[0] in q_terms]
+    anchors = [
+        m.start()
+        for m in re.finditer(r"\w+", sentence)
+        if terms(m.group()) and terms(m.group())[0] in q_terms
+    ]
     clauses = [m.end() for m in _CLAUSE_BREAK.finditer(sentence)]
 
     def rank(span: tuple[int, int]) -> tuple[int, float]:
@@ -145,7 +179,11 @@ def _candidates(kind: Kind, sentence: str) -> list[tuple[int, int]]:
         while words and words[0] in _LEADING_WORDS and len(words) > 1:
             start += len(words[0]) + 1
             words = words[1:]
-        if words and not (len(words) == 1 and words[0] in _LEADING_WORDS) and not _DATE.fullmatch(" ".join(words)):
+        if (
+            words
+            and not (len(words) == 1 and words[0] in _LEADING_WORDS)
+            and not _DATE.fullmatch(" ".join(words))
+        ):
             spans.append((start, end))
     return spans
 

@@ -73,7 +73,9 @@ def read_document(path: Path, doc_id: str, max_bytes: int) -> Document:
 
 def parse_document(data: bytes, doc_id: str, path: Path) -> Document:
     if b"\x00" in data[:65536]:
-        raise DocumentError(f"{path}: looks binary (contains NUL bytes); only text, Markdown and HTML are read")
+        raise DocumentError(
+            f"{path}: looks binary (contains NUL bytes); only text, Markdown and HTML are read"
+        )
     try:
         raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -87,9 +89,7 @@ def parse_document(data: bytes, doc_id: str, path: Path) -> Document:
     return Document(doc_id=doc_id, text=text, sha256=sha256_bytes(data), source=str(path))
 
 
-def load_documents(
-    files: Iterable[tuple[Path, str]], max_bytes: int
-) -> tuple[list[Document], list[Skipped]]:
+def load_documents(files: Iterable[tuple[Path, str]], max_bytes: int) -> tuple[list[Document], list[Skipped]]:
     """Read every file; the bad ones are skipped with a reason, the good ones kept."""
     docs: list[Document] = []
     skipped: list[Skipped] = []

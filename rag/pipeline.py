@@ -71,8 +71,12 @@ class Engine:
         t3 = time.perf_counter()
         answer = compose(resolved, retrieval, self.retriever, self.settings, shown_question=text)
         t4 = time.perf_counter()
-        timings = {"encode": (t2 - t1) * 1e3, "retrieve": (t3 - t2) * 1e3, "answer": (t4 - t3) * 1e3,
-                   "total": (t4 - t0) * 1e3}
+        timings = {
+            "encode": (t2 - t1) * 1e3,
+            "retrieve": (t3 - t2) * 1e3,
+            "answer": (t4 - t3) * 1e3,
+            "total": (t4 - t0) * 1e3,
+        }
         return _with_timings(answer, timings)
 
 
@@ -82,7 +86,8 @@ def clean_question(question: object, max_chars: int) -> str:
         raise QuestionError(f"the question must be text, got {type(question).__name__}")
     if len(question) > max_chars:
         raise QuestionError(
-            f"the question is {len(question):,} characters long; the limit is {max_chars:,}. Ask something shorter."
+            f"the question is {len(question):,} characters long; the limit is {max_chars:,}. "
+            "Ask something shorter."
         )
     kept = "".join(" " if unicodedata.category(ch).startswith(("C", "Z")) else ch for ch in question)
     text = " ".join(kept.split())

@@ -73,7 +73,9 @@ class Retriever:
 
     def idf(self, term: str) -> float:
         n = max(len(self.store.sentence_spans), 1)
-        return float(np.log(1 + (n - self.sentence_df.get(term, 0) + 0.5) / (self.sentence_df.get(term, 0) + 0.5)))
+        return float(
+            np.log(1 + (n - self.sentence_df.get(term, 0) + 0.5) / (self.sentence_df.get(term, 0) + 0.5))
+        )
 
     def lexical_scores(self, query: str) -> np.ndarray:
         n = len(self.store.chunks)
@@ -97,7 +99,9 @@ class Retriever:
     def search(self, query: str, qvec: np.ndarray, k: int, mode: RetrievalMode | None = None) -> Retrieval:
         mode = mode or self.settings.retrieval
         sims = self.sentence_similarities(qvec)
-        dense = np.array([max((sims[s] for s in m), default=-1.0) for m in self.store.chunk_sentences], dtype=np.float32)
+        dense = np.array(
+            [max((sims[s] for s in m), default=-1.0) for m in self.store.chunk_sentences], dtype=np.float32
+        )
         lexical = self.lexical_scores(query) if mode != "dense" else np.zeros(len(dense), dtype=np.float32)
         fused = self._fuse(dense, lexical, mode)
         order = np.argsort(-fused, kind="stable")[:k]

@@ -17,7 +17,8 @@ ARTICLE = PROJECT_ROOT / "seeds" / "belarus-prisoner-release-2025.txt"
 
 TINY_TEXT = (
     "The river town of Elmford held its annual boat race on Sunday. Forty-two crews took part.\n"
-    "The winning crew came from the village of Lower Brook. Their captain, Mara Quill, has rowed for ten years.\n"
+    "The winning crew came from the village of Lower Brook. "
+    "Their captain, Mara Quill, has rowed for ten years.\n"
     "Rain delayed the final by an hour. The mayor praised the volunteers who kept the course safe.\n"
 )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from rag.chunk import chunk_text, paragraphs, sentences
@@ -39,7 +41,7 @@ def test_sentences_are_real_sentences() -> None:
 def test_overlap_repeats_the_last_sentence() -> None:
     text = "Alpha one is here. Beta two is here. Gamma three is here. Delta four is here. Epsilon five."
     chunks = chunk_text("t.txt", text, chunk_chars=40, overlap=1)
-    same_paragraph = [(a, b) for a, b in zip(chunks, chunks[1:], strict=False) if a.chunk_id[:-2] == b.chunk_id[:-2]]
+    same_paragraph = [(a, b) for a, b in itertools.pairwise(chunks) if a.chunk_id[:-2] == b.chunk_id[:-2]]
     assert same_paragraph, "expected a paragraph split into several chunks"
     for a, b in same_paragraph:
         assert a.sentences[-1] == b.sentences[0]

@@ -17,7 +17,12 @@ RAG = [sys.executable, "-m", "rag.cli"]
 
 
 def _run(args: list[str], settings: Settings, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "RAG_INDEX_DIR": str(settings.index_dir), "RAG_SEEDS_DIR": str(settings.seeds_dir), **env}
+    full_env = {
+        **os.environ,
+        "RAG_INDEX_DIR": str(settings.index_dir),
+        "RAG_SEEDS_DIR": str(settings.seeds_dir),
+        **env,
+    }
     return subprocess.run(RAG + args, capture_output=True, text=True, env=full_env, timeout=300)
 
 

@@ -31,7 +31,9 @@ def test_save_load_round_trip(tiny_settings: Settings, fake_embedder: FakeEmbedd
         assert loaded.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
 
 
-def test_manifest_records_model_settings_and_hashes(tiny_settings: Settings, fake_embedder: FakeEmbedder) -> None:
+def test_manifest_records_model_settings_and_hashes(
+    tiny_settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
     update_index(tiny_settings, _factory(fake_embedder))
     manifest = read_manifest(tiny_settings.index_dir)
     assert manifest is not None
