@@ -32,7 +32,7 @@ from rag.retrieve import Retrieval, Retriever, terms
 from rag.store import Store
 from rag.types import Answer, Citation
 
-DENSE_WEIGHT = 0.55
+DENSE_WEIGHT = 0.65
 CONTEXT_DISCOUNT = 0.8  # weight of question words found only in the preceding sentence
 TYPE_BONUS = 0.06  # added (or, when missing, subtracted) for the expected answer type
 SECOND_QUOTE_RATIO = 0.9
@@ -126,9 +126,7 @@ def compose(
     )
     if not citations:
         return abstain(shown, question, retrieval, confidence)
-    short, marker = next(
-        ((d, i) for i, c in enumerate(citations, 1) if (d := direct_answer(question, c.quote))), ("", 0)
-    )
+    short, marker = lead_answer(question, citations, store.sentence_text(candidates[0].sentence))
     return Answer(
         question=shown,
         answer=answer_text(short, marker, citations),
@@ -139,6 +137,16 @@ def compose(
         confidence=confidence,
         resolved_question=question,
     )
+
+
+def lead_answer(question: str, citations: tuple[Citation, ...], best: str) -> tuple[str, int]:
+    """The direct answer and the number of the quote it stands in: the best sentence's first."""
+    order = sorted(range(len(citations)), key=lambda i: citations[i].quote != best)
+    for i in order:
+        found = direct_answer(question, citations[i].quote)
+        if found:
+            return found, i + 1
+    return "", 0
 
 
 def select_sentences(candidates: list[Candidate], store: Store, question: str, max_quotes: int) -> list[int]:

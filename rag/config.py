@@ -44,7 +44,7 @@ class Settings:
     candidates: int = 20  # how many each retriever contributes before fusion
     # answering
     max_quotes: int = 2
-    abstain_threshold: float = 0.35  # minimum evidence score to answer rather than abstain
+    abstain_threshold: float = 0.45  # minimum evidence score to answer rather than abstain
     max_question_chars: int = 1000
     # documents
     max_document_bytes: int = 20_000_000

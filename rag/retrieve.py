@@ -8,8 +8,10 @@ Reciprocal rank fusion: score(c) = sum over retrievers of 1 / (rrf_k + rank(c)).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ from rag.store import Store
 from rag.types import Passage
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_WORD_PAIR = re.compile(r"\w\w")  # two word characters: a token would run across them
 
 
 @lru_cache(maxsize=1)
@@ -28,11 +31,35 @@ def stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
+# Words that shape a question but carry no topic: question words, auxiliaries, pronouns.
+# bm25s's English list is short (33 words) and keeps all of these.
+_QUESTION_WORDS = """
+what which who whom whose when where why how whether
+do does did done doing have has had having am were been being can could shall should may might must would
+i me my you your he him his she her hers we us our its them theirs itself himself herself themselves
+about according also any all so than too very just only own same other some each both more most
+""".split()
+
+
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN)
+    return frozenset(STOPWORDS_EN) | frozenset(_QUESTION_WORDS)
+
+
+def _chunk_terms(store: Store, c: int, sentence_terms: list[list[str]]) -> list[str]:
+    """terms(chunk.text), from its sentences' terms: only white space lies between them, unless two
+    sentences touch inside a word, where the chunk is tokenised afresh."""
+    chunk, members = store.chunks[c], store.chunk_sentences[c]
+    spans = [store.sentence_spans[s] for s in members]
+    if len(spans) == 1 and (spans[0].start, spans[0].end) == (chunk.start, chunk.end):
+        return sentence_terms[members[0]]  # most chunks of short-paragraph text
+    text = store.documents[chunk.doc_id].text
+    touching = any(a.end == b.start and _WORD_PAIR.match(text, a.end - 1) for a, b in pairwise(spans))
+    if touching or not spans or (spans[0].start, spans[-1].end) != (chunk.start, chunk.end):
+        return terms(chunk.text)
+    return [t for s in members for t in sentence_terms[s]]
 
 
 def terms(text: str) -> list[str]:
@@ -41,7 +68,8 @@ def terms(text: str) -> list[str]:
     >>> terms("How many prisoners were released?")
     ['prison', 'releas']
     """
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in stopwords()]
+    stop = stopwords()
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
     return list(stemmer().stemWords(words))
 
 
@@ -61,15 +89,19 @@ class Retriever:
 
         self.store = store
         self.settings = settings
-        corpus = [terms(c.text) for c in store.chunks]
+        sentence_terms = [terms(store.sentence_text(i)) for i in range(len(store.sentence_spans))]
+        corpus = [_chunk_terms(store, c, sentence_terms) for c in range(len(store.chunks))]
         self._bm25 = bm25s.BM25()
         if corpus:
             self._bm25.index(corpus, show_progress=False)
         # document frequency of each term over sentences, for the answer step's term weights
-        self.sentence_df: dict[str, int] = {}
-        for i in range(len(store.sentence_spans)):
-            for t in set(terms(store.sentence_text(i))):
-                self.sentence_df[t] = self.sentence_df.get(t, 0) + 1
+        self.sentence_df: dict[str, int] = Counter(t for ts in sentence_terms for t in set(ts))
+        # each chunk's sentences laid end to end, so a chunk's best sentence is one reduceat
+        members = store.chunk_sentences
+        sizes = np.fromiter(map(len, members), dtype=np.int64, count=len(members))
+        self._members = np.fromiter(chain.from_iterable(members), dtype=np.int64, count=int(sizes.sum()))
+        self._starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self._empty = sizes == 0
 
     def idf(self, term: str) -> float:
         n = max(len(self.store.sentence_spans), 1)
@@ -96,12 +128,18 @@ class Retriever:
         sims[ids[0][keep]] = scores[0][keep]
         return sims
 
+    def chunk_dense_scores(self, sims: np.ndarray) -> np.ndarray:
+        """Each chunk's best sentence similarity (-1 for a chunk without sentences)."""
+        dense = np.full(len(self._starts), -1.0, dtype=np.float32)
+        if len(self._members):
+            best = np.maximum.reduceat(sims[self._members], np.minimum(self._starts, len(self._members) - 1))
+            dense[~self._empty] = best[~self._empty]
+        return dense
+
     def search(self, query: str, qvec: np.ndarray, k: int, mode: RetrievalMode | None = None) -> Retrieval:
         mode = mode or self.settings.retrieval
         sims = self.sentence_similarities(qvec)
-        dense = np.array(
-            [max((sims[s] for s in m), default=-1.0) for m in self.store.chunk_sentences], dtype=np.float32
-        )
+        dense = self.chunk_dense_scores(sims)
         lexical = self.lexical_scores(query) if mode != "dense" else np.zeros(len(dense), dtype=np.float32)
         fused = self._fuse(dense, lexical, mode)
         order = np.argsort(-fused, kind="stable")[:k]
