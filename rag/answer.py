@@ -112,6 +112,9 @@ def compose(
     """The answer to `question` (already resolved from history) from `retrieval`."""
     shown = shown_question if shown_question is not None else question
     candidates = score_sentences(question, retrieval, retriever)
+    if question_kind(question) != "none":
+        # a question asking for a number, date, name or place is answered by a sentence holding one
+        candidates = [c for c in candidates if c.typed] + [c for c in candidates if not c.typed]
     confidence = candidates[0].score if candidates else 0.0
     if not candidates or confidence < settings.abstain_threshold:
         return abstain(shown, question, retrieval, confidence)
