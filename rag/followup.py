@@ -11,6 +11,8 @@ question that stands on its own is left as it is.
 'Why did they do it? (Who freed the prisoners?)'
 >>> resolve("How many prisoners were freed?", [("Who is the US envoy?", "John Coale [1].")])
 'How many prisoners were freed?'
+>>> resolve("Which country closed its borders?", [("Who is the US envoy?", "John Coale [1].")])
+'Which country closed its borders?'
 """
 
 from __future__ import annotations
@@ -33,9 +35,35 @@ _MARKER = re.compile(r"\s*\[\d+\]")
 _MAX_CONTEXT_CHARS = 300
 
 
+_AUXILIARY = r"(?:did|does|do|is|was|were|are|has|had|have|will|would|can|could|should)\b"
+_NOUN_ANTECEDENT = re.compile(rf"\b(?i:which|what)\s+(?!{_AUXILIARY})[a-z]+")
+_NAME_ANTECEDENT = re.compile(r"(?<=\w )[A-Z][a-z]+")
+_PERSONAL = {"he", "she", "him", "her", "hers", "his"}
+
+
+def _open(question: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """Matches of `pattern` with nothing before them in the question that they could refer to.
+
+    In "Which country closed its borders?" "its" is the country, in "What did Lukashenko say he
+    wants?" "he" is Lukashenko; in "Which agency did he speak to?" "he" points back to an earlier turn.
+    """
+    name = _NAME_ANTECEDENT.search(question)
+    noun = _NOUN_ANTECEDENT.search(question)
+    found = []
+    for m in pattern.finditer(question):
+        binder = (
+            name
+            if m.group().lower() in _PERSONAL
+            else min((b for b in (name, noun) if b), key=lambda b: b.start(), default=None)
+        )
+        if binder is None or m.start() < binder.start():
+            found.append(m)
+    return found
+
+
 def needs_context(question: str) -> bool:
     """Does the question point at something said before, or say too little to stand alone?"""
-    return bool(_POINTERS.search(question)) or len(terms(question)) <= 1
+    return bool(_open(question, _POINTERS)) or len(terms(question)) <= 1
 
 
 def resolve(question: str, history: Sequence[tuple[str, str]]) -> str:
@@ -43,11 +71,25 @@ def resolve(question: str, history: Sequence[tuple[str, str]]) -> str:
         return question
     prev_question, prev_answer = history[-1]
     subject = _gist(prev_answer)
-    match = _REPLACEABLE.search(question)
-    if match and subject and len(subject.split()) <= _MAX_SUBJECT_WORDS:
+    match = next(iter(_open(question, _REPLACEABLE)), None)
+    if match and _fits(match.group().lower(), subject):
         replacement = subject if match.group("pronoun") else f"{subject}’s"
         return f"{question[: match.start()]}{replacement}{question[match.end() :]}"
     return f"{question} ({prev_question.strip()[:_MAX_CONTEXT_CHARS]})"
+
+
+def _fits(pronoun: str, subject: str) -> bool:
+    """Can `subject` stand for `pronoun`? 'he' wants a name; 'it' anything but a date or number."""
+    words = subject.split()
+    if not words or len(words) > _MAX_SUBJECT_WORDS:
+        return False
+    if pronoun in _PERSONAL:
+        return all(w[:1].isupper() or w in {"of", "the", "de", "von", "van"} for w in words)
+    return not re.search(
+        r"\d|\b(January|February|March|April|May|June|July|August|September|October|"
+        r"November|December)\b",
+        subject,
+    )
 
 
 def _gist(answer: str) -> str:

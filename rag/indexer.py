@@ -8,14 +8,15 @@ missing, damaged, stale or built under other settings, as long as its documents 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, NoDocumentsError
-from rag.ingest import Skipped, discover, load_documents
-from rag.store import BuildReport, Store, build, load, read_manifest, save
+from rag.ingest import Skipped, discover, load_documents, sha256_bytes
+from rag.store import BuildReport, Store, build, load, read_manifest, remove_leftovers, save
+from rag.types import Document
 
 LOCK_NAME = ".build.lock"
 LOCK_TIMEOUT_S = 900.0
@@ -36,7 +37,9 @@ def default_sources(settings: Settings) -> list[Path]:
         manifest = read_manifest(settings.index_dir)
     except IndexCorruptError:
         manifest = None
-    recorded = (manifest or {}).get("sources") or []
+    recorded = (manifest or {}).get("sources")
+    if not isinstance(recorded, list) or not all(isinstance(p, str) and p for p in recorded):
+        recorded = []  # a damaged manifest: fall back to the seeds folder
     return [Path(p) for p in recorded] or [settings.seeds_dir]
 
 
@@ -50,11 +53,12 @@ def update_index(
     """Build or refresh the index from `paths` (default: the seeds folder)."""
     sources = [Path(p).resolve() for p in (paths or [settings.seeds_dir])]
     with _lock(settings.index_dir):
-        docs, skipped = load_documents(discover(sources), settings.max_document_bytes)
+        remove_leftovers(settings.index_dir)  # of a build that was killed midway
+        previous, reason = _try_load(settings, settings.model_name)
+        docs, skipped = read_documents(discover(sources), previous, settings.max_document_bytes)
         if not docs:
             detail = "; ".join(s.reason for s in skipped) or "no .txt, .md or .html files"
             raise NoDocumentsError(f"nothing to index in {', '.join(map(str, sources))}: {detail}")
-        previous, reason = _try_load(settings, settings.model_name)
         current = {d.doc_id: d.sha256 for d in docs}
         if previous is not None and not force and _same(previous, current, sources):
             return IndexResult(previous, BuildReport(reused_docs=tuple(current)), tuple(skipped), True)
@@ -68,12 +72,40 @@ def open_index(settings: Settings, embedder_factory: Callable[[], Embedder]) -> 
     sources = default_sources(settings)
     store, reason = _try_load(settings, settings.model_name)
     if store is not None:
-        docs, skipped = load_documents(discover(sources), settings.max_document_bytes)
+        present = [p for p in sources if p.exists()]
+        docs, skipped = read_documents(discover(present), store, settings.max_document_bytes)
+        if not docs or len(present) < len(sources):
+            # its documents are gone (moved, unmounted, another machine) but the index is valid: serve it
+            why = f"its documents are not all in {', '.join(map(str, sources))}; serving the index as built"
+            return IndexResult(store, BuildReport(), tuple(skipped), True, why)
         if _same(store, {d.doc_id: d.sha256 for d in docs}, [p.resolve() for p in sources]):
             return IndexResult(store, BuildReport(), tuple(skipped), True)
         reason = "documents changed since the index was built"
     result = update_index(settings, embedder_factory, sources)
     return IndexResult(result.store, result.report, result.skipped, result.up_to_date, reason)
+
+
+def read_documents(
+    files: Sequence[tuple[Path, str]], previous: Store | None, max_bytes: int
+) -> tuple[list[Document], list[Skipped]]:
+    """Like `load_documents`, but a file whose bytes hash as when `previous` was built keeps the
+    text extracted then: checking a folder of unchanged HTML then costs a hash, not a parse."""
+    known = {(d.doc_id, d.sha256): d for d in previous.documents.values()} if previous else {}
+    docs: list[Document] = []
+    skipped: list[Skipped] = []
+    for path, doc_id in files:
+        try:
+            data = path.read_bytes() if known and path.stat().st_size <= max_bytes else None
+        except OSError:
+            data = None  # load_documents below says why
+        same = known.get((doc_id, sha256_bytes(data))) if data is not None else None
+        if same is not None:
+            docs.append(same if same.source == str(path) else replace(same, source=str(path)))
+            continue
+        more, why = load_documents([(path, doc_id)], max_bytes)
+        docs += more
+        skipped += why
+    return docs, skipped
 
 
 def _try_load(settings: Settings, model: str) -> tuple[Store | None, str]:

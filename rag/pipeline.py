@@ -40,11 +40,12 @@ class Engine:
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
-        holder: list[Embedder] = [embedder] if embedder is not None else []
+        # the model loads in a thread while the index loads and BM25 is built
+        if embedder is None:
+            embedder = SentenceTransformerEmbedder(background=True)
+        holder: list[Embedder] = [embedder]
 
         def factory() -> Embedder:
-            if not holder:
-                holder.append(SentenceTransformerEmbedder())
             return holder[0]
 
         index = open_index(settings, factory)

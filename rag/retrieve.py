@@ -38,7 +38,7 @@ what which who whom whose when where why how whether
 do does did done doing have has had having am were been being can could shall should may might must would
 i me my you your he him his she her hers we us our its them theirs itself himself herself themselves
 about according also any all so than too very just only own same other some each both more most
-""".split()
+""".split()  # noqa: SIM905 - a word list reads better as text
 
 
 @lru_cache(maxsize=1)

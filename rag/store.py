@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import time
@@ -33,12 +34,12 @@ from rag.chunk import chunk_text
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import IndexCorruptError, IndexMismatchError
-from rag.ingest import sha256_bytes
 from rag.types import Chunk, Document, Sentence
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 FILES = ("faiss.index", "vectors.npy", "chunks.json", "texts.json")
+_GENERATION = re.compile(r"gen-[0-9A-Za-z]+(-[0-9a-f]+)?")
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def build(
         if part.vectors is None:
             to_embed.append(part)
     texts = [doc_text[s.start : s.end] for p in to_embed for doc_text in [p.doc.text] for s in p.sentences]
-    new_vectors = embedder.encode(texts, batch_size=settings.batch_size, progress=progress)
+    new_vectors = encode_distinct(embedder, texts, settings.batch_size, progress)
     _assign_vectors(to_embed, new_vectors)
     store = _assemble(parts, embedder, settings)
     old_ids = set(previous.documents) if previous else set()
@@ -118,6 +119,19 @@ def _chunk_document(doc: Document, settings: Settings) -> _DocPart:
     return _DocPart(doc, unique, chunks)
 
 
+def encode_distinct(
+    embedder: Embedder, texts: list[str], batch_size: int, progress: bool = False
+) -> np.ndarray:
+    """One vector per text, encoding each distinct text once: documentation repeats its headings,
+    navigation and code lines, and a repeated sentence gets the same vector anyway."""
+    first: dict[str, int] = {}
+    rows = [first.setdefault(t, len(first)) for t in texts]
+    if len(first) == len(texts):
+        return embedder.encode(texts, batch_size=batch_size, progress=progress)
+    vectors = embedder.encode(list(first), batch_size=batch_size, progress=progress)
+    return vectors[np.asarray(rows, dtype=np.int64)]
+
+
 def _assign_vectors(parts: list[_DocPart], vectors: np.ndarray) -> None:
     pos = 0
     for part in parts:
@@ -125,7 +139,9 @@ def _assign_vectors(parts: list[_DocPart], vectors: np.ndarray) -> None:
         pos += len(part.sentences)
 
 
-def _reusable(previous: Store | None, settings: Settings, embedder: Embedder) -> dict[tuple[str, str], _DocPart]:
+def _reusable(
+    previous: Store | None, settings: Settings, embedder: Embedder
+) -> dict[tuple[str, str], _DocPart]:
     if previous is None or not _compatible(previous.manifest, settings, embedder.name, embedder.dim):
         return {}
     rows: dict[str, list[int]] = {}
@@ -182,6 +198,7 @@ def make_faiss_index(vectors: np.ndarray, index_type: str) -> Any:
     import faiss
 
     dim = vectors.shape[1]
+    index: Any
     if index_type == "hnsw":
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
@@ -193,7 +210,9 @@ def make_faiss_index(vectors: np.ndarray, index_type: str) -> Any:
     return index
 
 
-def _manifest(parts: list[_DocPart], embedder: Embedder, settings: Settings, index_type: str) -> dict[str, Any]:
+def _manifest(
+    parts: list[_DocPart], embedder: Embedder, settings: Settings, index_type: str
+) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
@@ -234,7 +253,9 @@ def mismatch(manifest: dict[str, Any], settings: Settings, model: str, dim: int 
     if dim is not None and manifest.get("dim") != dim:
         return f"index vectors have {manifest.get('dim')} dimensions, the model gives {dim}"
     want = chunk_settings(settings)
-    have = manifest.get("chunking", {})
+    have = manifest.get("chunking")
+    if not isinstance(have, dict):
+        return f"index chunking settings are {have!r}, expected {want!r}"
     for key, value in want.items():
         if have.get(key) != value:
             return f"index built with {key}={have.get(key)!r}, settings ask for {value!r}"
@@ -263,7 +284,11 @@ def save(store: Store, index_dir: Path, sources: Sequence[str], report: BuildRep
         generation=gen,
         files=checksums,
         sources=list(sources),
-        counts={"documents": len(store.documents), "chunks": len(store.chunks), "sentences": len(store.vectors)},
+        counts={
+            "documents": len(store.documents),
+            "chunks": len(store.chunks),
+            "sentences": len(store.vectors),
+        },
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
     if report is not None:
@@ -289,14 +314,26 @@ def _write_generation(store: Store, folder: Path) -> None:
     doc_pos = {d: i for i, d in enumerate(doc_ids)}
     table = {
         "doc_ids": doc_ids,
-        "sentences": [[doc_pos[d], s.start, s.end] for d, s in zip(store.sentence_doc, store.sentence_spans, strict=True)],
+        "sentences": [
+            [doc_pos[d], s.start, s.end]
+            for d, s in zip(store.sentence_doc, store.sentence_spans, strict=True)
+        ],
         "chunks": [
-            {"chunk_id": c.chunk_id, "doc": doc_pos[c.doc_id], "start": c.start, "end": c.end, "sentences": list(m)}
+            {
+                "chunk_id": c.chunk_id,
+                "doc": doc_pos[c.doc_id],
+                "start": c.start,
+                "end": c.end,
+                "sentences": list(m),
+            }
             for c, m in zip(store.chunks, store.chunk_sentences, strict=True)
         ],
     }
     _write_json(folder / "chunks.json", table)
-    texts = {d: {"text": doc.text, "sha256": doc.sha256, "source": doc.source} for d, doc in store.documents.items()}
+    texts = {
+        d: {"text": doc.text, "sha256": doc.sha256, "source": doc.source}
+        for d, doc in store.documents.items()
+    }
     _write_json(folder / "texts.json", texts)
 
 
@@ -321,6 +358,21 @@ def remove_old_generations(index_dir: Path, keep: str) -> None:
     for entry in index_dir.iterdir():
         if entry.is_dir() and entry.name != keep and (entry.name.startswith(("gen-", ".tmp-gen-"))):
             shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(f".{MANIFEST}.") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)  # a manifest a killed build did not finish writing
+
+
+def remove_leftovers(index_dir: Path) -> None:
+    """Remove what a build killed midway left: unfinished or uncommitted generations, temporary manifests.
+
+    Only safe while holding the build lock (no other build can be writing)."""
+    if not index_dir.is_dir():
+        return
+    try:
+        manifest = read_manifest(index_dir) or {}
+    except IndexCorruptError:
+        manifest = {}
+    remove_old_generations(index_dir, keep=str(manifest.get("generation", "")))
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -358,7 +410,9 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def load(index_dir: Path, settings: Settings, model: str, on_check: Callable[[str], None] | None = None) -> Store:
+def load(
+    index_dir: Path, settings: Settings, model: str, on_check: Callable[[str], None] | None = None
+) -> Store:
     """Load and verify the index; raise IndexCorruptError/IndexMismatchError saying how to fix it."""
     manifest = read_manifest(index_dir)
     if manifest is None:
@@ -366,18 +420,30 @@ def load(index_dir: Path, settings: Settings, model: str, on_check: Callable[[st
     why = mismatch(manifest, settings, model)
     if why:
         raise IndexMismatchError(f"{why}; run `rag index` to rebuild {index_dir}")
-    folder = index_dir / str(manifest.get("generation", ""))
-    files = manifest.get("files") or {}
+    folder = index_dir / _generation(manifest, index_dir)
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not isinstance(manifest.get("sources", []), list):
+        raise IndexCorruptError(f"{index_dir / MANIFEST} lacks file checksums; run `rag index` to rebuild")
     for name in FILES:
         path = folder / name
         if not path.is_file():
             raise IndexCorruptError(f"{path} is missing; run `rag index` to rebuild the index")
         if _sha256_file(path) != files.get(name):
-            raise IndexCorruptError(f"{path} does not match its checksum; run `rag index` to rebuild the index")
+            raise IndexCorruptError(
+                f"{path} does not match its checksum; run `rag index` to rebuild the index"
+            )
     try:
         return _read_generation(folder, manifest)
     except (ValueError, KeyError, IndexError, TypeError, RuntimeError, OSError) as exc:
         raise IndexCorruptError(f"{folder} cannot be read ({exc}); run `rag index` to rebuild it") from exc
+
+
+def _generation(manifest: dict[str, Any], index_dir: Path) -> str:
+    """The committed generation's folder name; never a path that leaves the index folder."""
+    gen = manifest.get("generation")
+    if not isinstance(gen, str) or not _GENERATION.fullmatch(gen):
+        raise IndexCorruptError(f"{index_dir / MANIFEST} names no valid generation {gen!r}; run `rag index`")
+    return gen
 
 
 def _read_generation(folder: Path, manifest: dict[str, Any]) -> Store:
@@ -389,7 +455,9 @@ def _read_generation(folder: Path, manifest: dict[str, Any]) -> Store:
     texts = json.loads((folder / "texts.json").read_text(encoding="utf-8"))
     doc_ids: list[str] = table["doc_ids"]
     documents = {
-        d: Document(doc_id=d, text=texts[d]["text"], sha256=texts[d]["sha256"], source=texts[d].get("source", ""))
+        d: Document(
+            doc_id=d, text=texts[d]["text"], sha256=texts[d]["sha256"], source=texts[d].get("source", "")
+        )
         for d in doc_ids
     }
     sentence_doc = tuple(doc_ids[row[0]] for row in table["sentences"])
@@ -405,10 +473,39 @@ def _read_generation(folder: Path, manifest: dict[str, Any]) -> Store:
     for c, m in enumerate(members):
         for s in m:
             holders[s].append(c)
+    _check_spans(documents, spans, sentence_doc, chunks, members)
     index = faiss.read_index(str(folder / "faiss.index"))
     if index.ntotal != len(spans) or vectors.shape != (len(spans), manifest.get("dim")):
         raise ValueError(
-            f"FAISS holds {index.ntotal} vectors, vectors.npy {vectors.shape}, the chunk table {len(spans)} sentences"
+            f"FAISS holds {index.ntotal} vectors, vectors.npy {vectors.shape}, "
+            f"the chunk table {len(spans)} sentences"
         )
-    return Store(documents, tuple(chunks), sentence_doc, spans, tuple(map(tuple, holders)), tuple(members),
-                 vectors, index, manifest)
+    return Store(
+        documents,
+        tuple(chunks),
+        sentence_doc,
+        spans,
+        tuple(map(tuple, holders)),
+        tuple(members),
+        vectors,
+        index,
+        manifest,
+    )
+
+
+def _check_spans(
+    documents: dict[str, Document],
+    spans: Sequence[Sentence],
+    sentence_doc: Sequence[str],
+    chunks: Sequence[Chunk],
+    members: Sequence[tuple[int, ...]],
+) -> None:
+    """ValueError unless every sentence lies in its document and every chunk is made of its own sentences."""
+    for span, doc_id in zip(spans, sentence_doc, strict=True):
+        text = documents[doc_id].text
+        if not isinstance(text, str) or not 0 <= span.start < span.end <= len(text):
+            raise ValueError(f"sentence {span.start}:{span.end} lies outside {doc_id}")
+    for chunk, m in zip(chunks, members, strict=True):
+        own = [spans[i] for i in m if sentence_doc[i] == chunk.doc_id]
+        if not own or len(own) != len(m) or (own[0].start, own[-1].end) != (chunk.start, chunk.end):
+            raise ValueError(f"chunk {chunk.chunk_id} does not match its sentences")

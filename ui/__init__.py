@@ -1,0 +1,1 @@
+"""The Gradio chat UI over the shared pipeline (`rag serve`); see ui/app.py."""
