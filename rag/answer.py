@@ -37,9 +37,13 @@ CONTEXT_DISCOUNT = 0.8  # weight of question words found only in the preceding s
 TYPE_BONUS = 0.06  # added (or, when missing, subtracted) for the expected answer type
 SECOND_QUOTE_RATIO = 0.9
 NAME_PREFIX = 4  # "Lithuania" and "Lithuanian", "Britain" and "British" are the same name here
-SHORT_SENTENCE_CHARS = 70  # a why/how answer this short is a lead-in: quote what follows too
+SHORT_SENTENCE_CHARS = 90  # a why/how answer this short is a lead-in: quote what follows too
 _DIGITS = re.compile(r"\d[\d,.]*\d|\d")
 _NAME = re.compile(r"[A-Z][a-z][\w’'-]+|[A-Z]{2,}")
+
+_SPEECH = re.compile(r"\b(say|said|says|tell|told|remark\w*|write|wrote|call\w*|describ\w*|quot\w*)\b", re.I)
+_QUOTED = re.compile(r"[“\"][^”\"]{12,}[”\"]")
+_DEFINITION = re.compile(r"^\s*(?i:what|who)\s+(?i:is|was|are|were)\s+((?:[A-Z][\w’'-]*\s?)+)")
 
 NOT_FOUND = "The article does not say."
 
@@ -66,6 +70,9 @@ class _Scorer:
         self.weights = {t: retriever.idf(t) for t in self.q_terms}
         self.total = sum(self.weights.values()) or 1.0
         self.kind = question_kind(question)
+        self.speech = bool(_SPEECH.search(question))
+        subject = _DEFINITION.match(question)
+        self.defined = subject.group(1) if subject else ""
         self._terms: dict[int, frozenset[str]] = {}
 
     def sentence_terms(self, s: int) -> frozenset[str]:
@@ -84,6 +91,11 @@ class _Scorer:
         words = self.share(covered) + CONTEXT_DISCOUNT * (self.share(covered | context) - self.share(covered))
         typed = self.kind != "none" and bool(direct_answer(self.question, self.store.sentence_text(s)))
         bonus = 0.0 if self.kind == "none" else (TYPE_BONUS if typed else -TYPE_BONUS)
+        text = self.store.sentence_text(s)
+        if self.speech and _QUOTED.search(text):
+            bonus += TYPE_BONUS  # "what did she say?" is answered by her words, in quotation marks
+        if self.defined and _appositive(self.defined, text):
+            bonus += TYPE_BONUS  # "what is Belavia?" is answered by "Belavia, the national airline"
         score = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * words + bonus
         return Candidate(s, score, dense, self.share(covered), covered, context, typed)
 
@@ -236,6 +248,12 @@ def paragraph_of(store: Store, s: int) -> str:
 def _has_figure(text: str, figure: str) -> bool:
     plain = figure.replace(",", "")
     return bool(re.search(rf"(?<![\d.]){re.escape(plain)}(?!\d)", text.replace(",", "")))
+
+
+def _appositive(name: str, sentence: str) -> bool:
+    """Does `sentence` describe `name` in apposition ("Viasna, the … NGO" or "…airline, Belavia")?"""
+    name = re.escape(name.strip())
+    return bool(re.search(rf"{name},\s+(?:a|an|the)\s|,\s+{name}\b", sentence))
 
 
 def previous_sentence(store: Store, s: int) -> int | None:

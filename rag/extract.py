@@ -32,7 +32,7 @@ _DATE = re.compile(
 )
 _NUMBER = re.compile(
     rf"\b(?:(?:more|fewer|less) than\s+|about\s+|nearly\s+|over\s+|some\s+)?"
-    rf"(?:\d[\d,.]*|(?:{_NUMBER_WORDS})\b)(?:[-\s](?:year|years|month|months|day|days)(?:-old)?)?"
+    rf"(?:\d[\d,.]*|(?:{_NUMBER_WORDS})\b)(?:[-\s](?:years|year|months|month|weeks|week|days|day)(?:-old)?)?"
     rf"(?:\s+(?!(?:on|in|at|of|to|for|from|and|or|the|a|an|by|with|since|as|who|that|which)\b)"
     rf"[a-z][\w-]*){{0,2}}",
     re.IGNORECASE,
@@ -77,7 +77,9 @@ _FOCUS_WINDOW = 6  # words from the number on that may name what it counts
 _AUXILIARIES = {"did", "do", "does", "were", "was", "are", "is", "had", "has", "have", "will", "would", "can"}
 
 
-_WH = re.compile(r"\b(how (?:many|much|old|long)|when|whom|whose|who|where|which|what)\b", re.IGNORECASE)
+_WH = re.compile(
+    r"\b(how (?:many|much|old|long)|how|why|when|whom|whose|who|where|which|what)\b", re.IGNORECASE
+)
 # nouns after "what" that ask for a proper name ("what airline", "what news agency")
 _ENTITY_NOUNS = (
     r"(?:airline|company|companies|firm|organi[sz]ations?|group|agency|agencies|newspaper|outlet|network|"
@@ -97,10 +99,12 @@ def question_kind(question: str) -> Kind:
         return "none"
     wh = m.group(1).lower()
     rest = question[m.end() :].lower()
+    if wh in ("how", "why"):
+        return "none"  # a manner or a reason: a sentence, not a span
     if wh.startswith("how") or (
         re.match(r"\s+(number|percentage|age|share)\b", rest) and wh in ("what", "which")
     ):
-        return "number" if wh != "how long" else "none"
+        return "number"
     if wh == "when" or (wh in ("what", "which") and re.match(r"\s+(exact\s+)?(year|date|month|day)\b", rest)):
         return "date"
     if wh in ("who", "whom", "whose"):
@@ -154,6 +158,8 @@ def number_focus(question: str) -> set[str]:
     q = question.lower()
     if re.search(r"\bhow old\b", q):
         return {"year", "old", "age"}
+    if re.search(r"\bhow long\b", q):
+        return {"year", "month", "week", "day", "hour", "minut", "decad"}
     m = re.search(r"\bhow (?:many|much)\s+((?:[\w-]+\s+){0,2}[\w-]+)", q)
     if not m:
         return set()
