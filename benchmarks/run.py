@@ -439,7 +439,26 @@ def hnsw_table(h: dict[str, Any]) -> str:
         for r in h["rows"]
     ]
     header = ("sentence vectors", "flat (exact)", f"HNSW top-{h['fetch']}", "HNSW recall@10", "HNSW build")
-    return table(rows, header)
+    return table(rows, header) + "\n\n" + crossover(h["rows"])
+
+
+def crossover(rows: Sequence[dict[str, Any]], min_recall: float = 0.95) -> str:
+    """From which measured size on HNSW searches faster than flat at an acceptable recall."""
+    from rag.config import Settings
+
+    wins = [r["n"] for r in rows if r["hnsw_ms"] < r["flat_ms"] and r["recall_at_10"] >= min_recall]
+    smaller = [r["n"] for r in rows if r["n"] < min(wins, default=0)]
+    at = (
+        f"{min(wins):,} vectors (flat still won at {max(smaller):,})"
+        if wins and smaller
+        else "no measured size"
+    )
+    if wins and not smaller:
+        at = f"{min(wins):,} vectors or fewer (the smallest size measured)"
+    return (
+        f"HNSW is faster than flat search with recall@10 >= {min_recall} from {at}; "
+        f"Settings.hnsw_min_chunks is {Settings().hnsw_min_chunks:,}"
+    )
 
 
 def _x(value: float, floor: float) -> str:
@@ -484,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=3, help="fresh processes for cold start (median)")
     parser.add_argument(
         "--hnsw-sizes",
-        default="5000,10000,20000,40000,80000,160000",
+        default="5000,10000,20000,40000,100000",
         help="sizes for the flat/HNSW crossover; above the corpus size, vectors are synthetic",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)

@@ -67,7 +67,7 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentenc
     return _fill_gaps(text, start, end, found)
 
 
-def chunk_text(doc_id: str, text: str, chunk_chars: int = 600, overlap: int = 1) -> list[Chunk]:
+def chunk_text(doc_id: str, text: str, chunk_chars: int = 400, overlap: int = 1) -> list[Chunk]:
     """Chunks of `text`; for every chunk, text[chunk.start:chunk.end] == chunk.text."""
     chunks: list[Chunk] = []
     for p_index, (p_start, p_end) in enumerate(paragraphs(text)):

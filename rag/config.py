@@ -32,7 +32,7 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "index"
     # chunking: sentences are packed into chunks of at most `chunk_chars` characters,
     # the last `overlap_sentences` sentences of a chunk open the next one
-    chunk_chars: int = 600
+    chunk_chars: int = 400
     overlap_sentences: int = 1
     # embedding
     model_name: str = MODEL_NAME
