@@ -154,18 +154,23 @@ def number_focus(question: str) -> set[str]:
 
     >>> sorted(number_focus("How old is the philosopher?"))
     ['age', 'old', 'year']
+    >>> sorted(number_focus("How many of the freed prisoners were Latvian citizens?"))
+    ['citizen', 'freed', 'latvian', 'prison']
     """
     q = question.lower()
     if re.search(r"\bhow old\b", q):
         return {"year", "old", "age"}
     if re.search(r"\bhow long\b", q):
         return {"year", "month", "week", "day", "hour", "minut", "decad"}
-    m = re.search(r"\bhow (?:many|much)\s+((?:[\w-]+\s+){0,2}[\w-]+)", q)
+    m = re.search(r"\bhow (?:many|much)\s+(of\s+)?([\w\s-]*)", q)
     if not m:
         return set()
     words = []
-    for word in m.group(1).split():
+    rest = m.group(2).split()
+    for i, word in enumerate(rest[:4] if m.group(1) else rest[:3]):
         if word in _AUXILIARIES:
+            if m.group(1):  # "how many of the prisoners were Latvians": the count is of Latvians
+                words += rest[i + 1 : i + 4]
             break
         words.append(word)
     return set(terms(" ".join(words)))

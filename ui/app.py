@@ -43,11 +43,11 @@ THEME = gr.themes.Default(
 MAX_K = 10
 EXAMPLES = (
     "How many political prisoners did Belarus free?",
+    "Which airline did the US ease sanctions on?",
     "Who is the US special envoy?",
-    "What did he give Lukashenko?",
-    "Which countries were the foreign prisoners from?",
+    "When was Mikalai Khilo arrested?",
     "Why did Poland close its border?",
-    "What is the capital of France?",
+    "What is the population of Minsk?",
 )
 
 

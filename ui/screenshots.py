@@ -29,10 +29,10 @@ CHROMIUM_ARGS = [
 ]
 CONVERSATION = (
     "How many political prisoners did Belarus free?",
-    "Who is the US special envoy?",
-    "What did he give Lukashenko?",
+    "Which country closed its borders with Belarus?",
+    "Why did it close them?",
 )
-UNANSWERABLE = "What is the capital of France?"
+UNANSWERABLE = "What is the population of Minsk?"
 VIEWPORTS: dict[str, Any] = {
     "desktop": {"width": 1280, "height": 900},
     "phone": {"width": 390, "height": 844},
