@@ -74,6 +74,8 @@ def spawn(cmd: Sequence[str]) -> Run:
     """Run `cmd` to its end; its wall time and peak RSS (from wait4, so only that process)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    # rag.embed sets this for itself; the floors get it too, so both sides run the same OpenMP
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, cwd=ROOT, env=env)
@@ -347,7 +349,20 @@ def bench_corpus(corpus: Corpus, args: argparse.Namespace) -> Figures:
     r["warm"], r["warm_run"] = child("warm", **spec, questions=corpus.questions, repeats=args.repeats)
     _say(f"[{corpus.name}] cold start x{args.cold_runs}")
     r["cold"] = cold_start(index_dir, corpus.questions[0], args.cold_runs)
+    if args.haystack_python and corpus.source.is_file():
+        _say(f"[{corpus.name}] Haystack cold start x{args.cold_runs}")
+        r["haystack"] = haystack_cold_start(args.haystack_python, work, corpus.questions[0], args.cold_runs)
     return figures
+
+
+def haystack_cold_start(python: str, docs: Path, question: str, runs: int) -> dict[str, Any]:
+    """Haystack with the same model: its store prepared once, then fresh processes to first passages."""
+    script = str(HERE / "haystack_cold.py")
+    store = OUT / "haystack-store.json"
+    spawn([python, script, "prepare", str(docs), str(store)])
+    spawn([python, script, "ask", str(store), question])  # warm the file cache
+    done = [spawn([python, script, "ask", str(store), question]) for _ in range(runs)]
+    return {"s": statistics.median(d.seconds for d in done), "rss_mb": max(d.peak_rss_mb for d in done)}
 
 
 def cold_start(index_dir: Path, question: str, runs: int) -> dict[str, Any]:
@@ -396,6 +411,23 @@ def rows_for(f: Figures) -> list[tuple[str, str, str, str, str]]:
         _share("re-index, 1 doc changed", re["changed_s"], full),
         _row("peak RSS, `rag ask`", cold["rag_rss_mb"], cold["raw_rss_mb"], "{:.0f} MB"),
         _row("peak RSS, build", rss_build, rss_enc, "{:.0f} MB"),
+        *_haystack_rows(r),
+    ]
+
+
+def _haystack_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    if "haystack" not in r:
+        return []
+    hs, cold = r["haystack"], r["cold"]
+    return [
+        _row("cold start, Haystack", hs["s"], cold["raw_s"], "{:.2f} s", f"ours {cold['rag_s']:.2f} s"),
+        _row(
+            "peak RSS, Haystack",
+            hs["rss_mb"],
+            cold["raw_rss_mb"],
+            "{:.0f} MB",
+            f"ours {cold['rag_rss_mb']:.0f} MB",
+        ),
     ]
 
 
@@ -503,8 +535,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=3, help="fresh processes for cold start (median)")
     parser.add_argument(
         "--hnsw-sizes",
-        default="5000,10000,20000,40000,100000",
+        default="5000,10000,15000,20000,40000,100000",
         help="sizes for the flat/HNSW crossover; above the corpus size, vectors are synthetic",
+    )
+    parser.add_argument(
+        "--haystack-python",
+        default=None,
+        help="a python with haystack-ai: adds Haystack's cold start on the article (see haystack_cold.py)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("spec", nargs="?", help=argparse.SUPPRESS)
@@ -515,7 +552,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     report: dict[str, Any] = {"load_average_at_start": os.getloadavg()}
-    print(f"{os.cpu_count()} CPUs, load average {_load()} at the start (other work skews every figure)")
+    print(
+        f"{os.cpu_count()} CPUs, load average {_load()} at the start (other work skews every figure); "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')} for ours and the floors"
+    )
     for corpus in corpora(args.corpus):
         figures = bench_corpus(corpus, args)
         report[corpus.name] = figures

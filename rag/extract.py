@@ -165,7 +165,7 @@ def number_focus(question: str) -> set[str]:
     m = re.search(r"\bhow (?:many|much)\s+(of\s+)?([\w\s-]*)", q)
     if not m:
         return set()
-    words = []
+    words: list[str] = []
     rest = m.group(2).split()
     for i, word in enumerate(rest[:4] if m.group(1) else rest[:3]):
         if word in _AUXILIARIES:
