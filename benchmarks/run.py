@@ -134,6 +134,7 @@ def child_build(spec: dict[str, Any]) -> dict[str, Any]:
         "chunks": len(store.chunks),
         "sentences": len(store.sentence_spans),
         "sentences_embedded": result.report.sentences_embedded,
+        "distinct_sentences": len({store.sentence_text(i) for i in range(len(store.sentence_spans))}),
         "index_type": store.manifest.get("index_type"),
     }
 
@@ -447,7 +448,8 @@ def describe(f: Figures) -> str:
     rounds = w["asked"] // len(f.corpus.questions)
     return (
         f"{f.corpus.name}: {f.corpus.about}{b['documents']} documents, {b['chars'] / 1e6:.2f} M characters, "
-        f"{b['chunks']:,} chunks, {b['sentences']:,} sentence vectors ({b['sentences_embedded']:,} encoded), "
+        f"{b['chunks']:,} chunks, {b['sentences']:,} sentence vectors ({b['distinct_sentences']:,} distinct, "
+        f"encoded once each), "
         f"{b['index_type']} index; {len(f.corpus.questions)} questions x{rounds}, "
         f"{w['abstained']} abstentions; ask p50 parts (ms): {parts}"
     )
