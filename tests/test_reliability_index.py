@@ -341,7 +341,8 @@ def _run_and_kill(point: str, settings: Settings, tmp_path: Path) -> None:
     )
     try:
         for _ in range(1200):  # up to 60 s for the child to reach its stop
-            if marker.exists() or child.poll() is not None:
+            # the marker may exist before its text is written: wait for the text
+            if (marker.exists() and marker.read_text()) or child.poll() is not None:
                 break
             time.sleep(0.05)
         assert marker.exists(), (
