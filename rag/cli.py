@@ -96,10 +96,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     counts = result.store.manifest.get("counts") or {}
     r = result.report
     if result.up_to_date:
-        print(f"index in {settings.index_dir} is up to date: {len(result.store.documents)} documents")
+        print(
+            f"index in {settings.index_dir} is up to date: {_count(len(result.store.documents), 'document')}"
+        )
     else:
         print(
-            f"indexed {len(result.store.documents)} documents "
+            f"indexed {_count(len(result.store.documents), 'document')} "
             f"({counts.get('chunks', len(result.store.chunks))} chunks, "
             f"{len(result.store.vectors)} sentences) into {settings.index_dir} in {r.seconds:.1f}s: "
             f"{len(r.embedded_docs)} embedded, {len(r.reused_docs)} unchanged, {len(r.removed_docs)} removed"
@@ -189,6 +191,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "retrieval", None):
         settings = settings.replace(retrieval=args.retrieval)
     return settings
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _index_dir(p: argparse.ArgumentParser) -> None:

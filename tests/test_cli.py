@@ -30,7 +30,7 @@ def _run(args: list[str], settings: Settings, **env: str) -> subprocess.Complete
 def test_index_then_ask_json(article_settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
     done = _run(["index"], article_settings)
     assert done.returncode == 0, done.stderr
-    assert "up to date" in done.stdout or "indexed 1 documents" in done.stdout
+    assert "up to date" in done.stdout or "indexed 1 document " in done.stdout
     out = _run(["ask", "Which airline did the US ease sanctions on?", "--json"], article_settings)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)  # exactly one JSON object
