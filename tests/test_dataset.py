@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.dataset import DatasetError, EvalItem, check_dataset, load_dataset, read_jsonl
+from rag.dataset import TYPES, DatasetError, EvalItem, check_dataset, load_dataset, read_jsonl
 from rag.evaluate import DEFAULT_DATASET
 from tests.conftest import ARTICLE
 
@@ -33,18 +33,7 @@ def test_our_set_covers_every_type_and_the_whole_article(rows: list[Any]) -> Non
     items = load_dataset(DEFAULT_DATASET)
     assert len(items) >= 80
     types = {i.type for i in items}
-    assert types >= {
-        "factoid",
-        "paraphrase",
-        "numeric",
-        "list",
-        "multi_sentence",
-        "why_how",
-        "follow_up",
-        "entity",
-        "unanswerable",
-        "false_premise",
-    }
+    assert types >= TYPES  # every question type the set promises is present
     assert sum(not i.answerable for i in items) / len(items) >= 0.15
     assert all(i.history for i in items if i.type == "follow_up")
     # every paragraph of the article is the evidence of some question
