@@ -21,13 +21,13 @@ from rag.retrieve import terms
 
 Kind = Literal["number", "date", "person", "place", "entity", "none"]
 
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     "hundred|hundreds|thousand|thousands|dozen|dozens|million|millions"
 )
 _DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})(?:\s+\d{{1,2}})?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+(?:{_MONTHS})(?:\s+\d{{4}})?|"
+    rf"\b(?:(?:{MONTHS})(?:\s+\d{{1,2}})?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+(?:{MONTHS})(?:\s+\d{{4}})?|"
     rf"(?:19|20)\d\d)\b"
 )
 _NUMBER = re.compile(
@@ -133,11 +133,7 @@ def direct_answer(question: str, sentence: str) -> str:
     if not fresh:
         return ""
     q_terms = set(terms(question))
-    anchors = [
-        m.start()
-        for m in re.finditer(r"\w+", sentence)
-        if terms(m.group()) and terms(m.group())[0] in q_terms
-    ]
+    anchors = [m.start() for m in re.finditer(r"\w+", sentence) if q_terms.intersection(terms(m.group()))]
     clauses = [m.end() for m in _CLAUSE_BREAK.finditer(sentence)]
 
     def rank(span: tuple[int, int]) -> tuple[int, float]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.extract import MONTHS
 from rag.retrieve import terms
 
 _PRONOUNS = r"he|she|him|her|hers|they|them|theirs|it|this|that|these|those"
@@ -85,11 +86,7 @@ def _fits(pronoun: str, subject: str) -> bool:
         return False
     if pronoun in _PERSONAL:
         return all(w[:1].isupper() or w in {"of", "the", "de", "von", "van"} for w in words)
-    return not re.search(
-        r"\d|\b(January|February|March|April|May|June|July|August|September|October|"
-        r"November|December)\b",
-        subject,
-    )
+    return not re.search(rf"\d|\b(?:{MONTHS})\b", subject)
 
 
 def _gist(answer: str) -> str:
