@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from rag.cite import cite, verified
 from rag.config import Settings
-from rag.extract import direct_answer, question_kind
+from rag.extract import Kind, direct_answer, question_kind
 from rag.retrieve import Retrieval, Retriever, terms
 from rag.store import Store
 from rag.types import Answer, Citation
@@ -124,16 +124,17 @@ def compose(
     """The answer to `question` (already resolved from history) from `retrieval`."""
     shown = shown_question if shown_question is not None else question
     candidates = score_sentences(question, retrieval, retriever)
-    if question_kind(question) != "none":
+    kind = question_kind(question)
+    if kind != "none":
         # a question asking for a number, date, name or place is answered by a sentence holding one
         candidates = [c for c in candidates if c.typed] + [c for c in candidates if not c.typed]
     confidence = candidates[0].score if candidates else 0.0
     if not candidates or confidence < settings.abstain_threshold:
         return abstain(shown, question, retrieval, confidence)
     store = retriever.store
-    chosen = select_sentences(candidates, store, question, settings.max_quotes)
-    problem = premise_problem(question, sorted({paragraph_of(store, s) for s in chosen}), retriever)
-    if problem or (question_kind(question) != "none" and not candidates[0].typed):
+    chosen = select_sentences(candidates, store, kind, settings.max_quotes)
+    problem = premise_problem(question, kind, sorted({paragraph_of(store, s) for s in chosen}), retriever)
+    if problem or (kind != "none" and not candidates[0].typed):
         return abstain(shown, question, retrieval, confidence, problem)
     citations = verified(
         (cite(store.documents[store.sentence_doc[s]], *_span(store, s)) for s in chosen),
@@ -164,14 +165,14 @@ def lead_answer(question: str, citations: tuple[Citation, ...], best: str) -> tu
     return "", 0
 
 
-def select_sentences(candidates: list[Candidate], store: Store, question: str, max_quotes: int) -> list[int]:
+def select_sentences(candidates: list[Candidate], store: Store, kind: Kind, max_quotes: int) -> list[int]:
     """The sentences to quote, in document order."""
     best = candidates[0]
     chosen = [best.sentence]
     prev = previous_sentence(store, best.sentence)
     if best.context_covered and prev is not None:
         chosen.append(prev)  # it names what the best sentence refers to
-    elif question_kind(question) == "none" and len(store.sentence_text(best.sentence)) < SHORT_SENTENCE_CHARS:
+    elif kind == "none" and len(store.sentence_text(best.sentence)) < SHORT_SENTENCE_CHARS:
         following = next_sentence(store, best.sentence)
         if following is not None:
             chosen.append(following)  # the best sentence is a lead-in; the reason follows
@@ -189,7 +190,7 @@ def select_sentences(candidates: list[Candidate], store: Store, question: str, m
     return sorted(chosen)
 
 
-def premise_problem(question: str, evidence: list[str], retriever: Retriever) -> str:
+def premise_problem(question: str, kind: Kind, evidence: list[str], retriever: Retriever) -> str:
     """What the question takes for granted that the documents do not support, or ''.
 
     `evidence` is the text around the chosen quotes (their paragraphs). A figure no document
@@ -208,7 +209,7 @@ def premise_problem(question: str, evidence: list[str], retriever: Retriever) ->
     words = re.findall(r"\w+", joined)
     prefixes = {w.lower()[:NAME_PREFIX] for w in words}
     initials = "".join(w[0] for w in words if w[0].isupper())
-    typed = question_kind(question) != "none"
+    typed = kind != "none"
     for name in _names(question):
         parts = name.split()
         if typed and len(parts) < 2:
