@@ -223,18 +223,15 @@ def premise_problem(question: str, kind: Kind, evidence: list[str], retriever: R
 def _names(question: str) -> list[str]:
     """Runs of capitalised words after the first word: 'Why did Kaja Kallas praise Putin?' -> 2 names."""
     runs: list[list[str]] = []
+    in_name = False
     for i, word in enumerate(re.findall(r"[\w’'-]+", question)):
-        if i and _NAME.fullmatch(word):
-            if runs and runs[-1][-1] == _previous_word(question, word):
-                runs[-1].append(word)
-            else:
-                runs.append([word])
+        is_name = i > 0 and bool(_NAME.fullmatch(word))
+        if is_name and in_name:
+            runs[-1].append(word)
+        elif is_name:
+            runs.append([word])
+        in_name = is_name
     return [" ".join(r) for r in runs]
-
-
-def _previous_word(question: str, word: str) -> str:
-    before = question[: question.index(word)].split()
-    return before[-1] if before else ""
 
 
 def paragraph_of(store: Store, s: int) -> str:
