@@ -21,6 +21,7 @@ from rag.errors import RagError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
+ReaderName = Literal["extractive", "llm"]  # who writes the answer from the retrieved passages
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -43,6 +44,7 @@ class Settings:
     rrf_k: int = 60
     candidates: int = 20  # how many each retriever contributes before fusion
     # answering
+    reader: ReaderName = "extractive"
     max_quotes: int = 2
     abstain_threshold: float = 0.45  # minimum evidence score to answer rather than abstain
     max_question_chars: int = 1000
@@ -67,6 +69,10 @@ class Settings:
             if env["RAG_RETRIEVAL"] not in get_args(RetrievalMode):
                 raise ConfigError(f"RAG_RETRIEVAL={env['RAG_RETRIEVAL']!r}: expected hybrid, dense or bm25")
             changes["retrieval"] = env["RAG_RETRIEVAL"]
+        if env.get("RAG_READER"):
+            if env["RAG_READER"] not in get_args(ReaderName):
+                raise ConfigError(f"RAG_READER={env['RAG_READER']!r}: expected extractive or llm")
+            changes["reader"] = env["RAG_READER"]
         if env.get("RAG_ABSTAIN_THRESHOLD"):
             threshold = _from_env(env, "RAG_ABSTAIN_THRESHOLD", float, "a number from 0 to 1", 0, 1)
             changes["abstain_threshold"] = threshold

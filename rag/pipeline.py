@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.answer import compose
@@ -79,6 +79,19 @@ class Engine:
             "total": (t4 - t0) * 1e3,
         }
         return _with_timings(answer, timings)
+
+    def stream(
+        self,
+        question: str,
+        history: History = (),
+        *,
+        k: int | None = None,
+        mode: RetrievalMode | None = None,
+    ) -> Iterator[str | Answer]:
+        """The answer as it is written: text pieces (str) as a reader produces them, then the
+        final, verified `Answer` (always last, always exactly once). Shown text pieces are a
+        preview; the final Answer is what counts (verification may drop sentences)."""
+        yield self.ask(question, history, k=k, mode=mode)
 
 
 def clean_question(question: object, max_chars: int) -> str:
