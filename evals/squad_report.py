@@ -25,6 +25,7 @@ from evals.render import (
 )
 from evals.squad_metrics import SHORT_ANSWER_F1
 
+COUNTS = frozenset({"total", "short_answers", "HasAns_total", "NoAns_total"})
 OFFICIAL = ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1", "best_exact", "best_f1")
 ARTICLE_COLUMNS = (
     ("questions", "total"),
@@ -96,6 +97,7 @@ def build_squad_report(doc: Mapping[str, Any], plots: Sequence[str]) -> list[Blo
         article_table(doc),
         Heading(2, "Plots"),
         *(Image(p, PLOT_CAPTIONS.get(p, p)) for p in plots),
+        *error_blocks(doc),
         Heading(2, "Definitions"),
         Bullets(DEFINITIONS),
     ]
@@ -110,14 +112,14 @@ def target_table(doc: Mapping[str, Any]) -> Table:
 
 def official_table(doc: Mapping[str, Any]) -> Table:
     m, floor = doc["metrics"], doc["always_abstain"]
-    rows = [(n, _fmt(m.get(n)), _fmt(floor.get(n))) for n in OFFICIAL]
-    rows.append(("best_f1 threshold (na_prob)", _fmt(m.get("best_f1_thresh")), ""))
+    rows = [(n, _fmt(m.get(n), n), _fmt(floor.get(n), n)) for n in OFFICIAL]
+    rows.append(("best_f1 threshold (na_prob)", _fmt(m.get("best_f1_thresh"), "best_f1_thresh"), ""))
     return Table(("metric", "bot", "always abstain"), tuple(rows))
 
 
 def selective_table(doc: Mapping[str, Any]) -> Table:
     m = doc["metrics"]
-    rows = [(n, _fmt(m.get(n))) for n in ("short_answer_precision", "coverage", "short_answers")]
+    rows = [(n, _fmt(m.get(n), n)) for n in ("short_answer_precision", "coverage", "short_answers")]
     rows.append(("answer_in_quotes", _fmt(m.get("answer_in_quotes"))))
     rows.append((f"answer_in_passages (top {doc['k']})", _fmt(m.get("answer_in_passages"))))
     rows += [(n, f"{m[n]:.1f}") for n in ("latency_p50_ms", "latency_p95_ms")]
@@ -127,17 +129,44 @@ def selective_table(doc: Mapping[str, Any]) -> Table:
 def article_table(doc: Mapping[str, Any]) -> Table:
     rows = []
     for title, a in doc["by_article"].items():
-        cells = [_fmt(a["bot"].get(key)) for _, key in ARTICLE_COLUMNS]
-        rows.append((title, *cells, _fmt(a["always_abstain"]["f1"])))
+        cells = [_fmt(a["bot"].get(key), key) for _, key in ARTICLE_COLUMNS]
+        rows.append((title, *cells, _fmt(a["always_abstain"]["f1"], "f1")))
     return Table(("article", *(label for label, _ in ARTICLE_COLUMNS), "always-abstain F1"), tuple(rows))
 
 
-def _fmt(value: float | None) -> str:
+def error_blocks(doc: Mapping[str, Any]) -> list[Block]:
+    errors = doc.get("confident_errors") or []
+    if not errors:
+        return []
+    rows = tuple(
+        (
+            e["article"],
+            e["question"],
+            e["prediction"],
+            " | ".join(e["gold"]) or "(unanswerable)",
+            f"{e['na_prob']:.3f}",
+        )
+        for e in errors
+    )
+    return [
+        Heading(2, f"Most confident wrong short answers ({len(errors)})"),
+        Para(
+            f"Short answers shown with F1 below {SHORT_ANSWER_F1} against every gold answer (or shown at "
+            "all on an unanswerable question), lowest na_prob first: the worst outcome, a wrong answer "
+            "stated with confidence."
+        ),
+        Table(("article", "question", "short answer", "gold", "na_prob"), rows),
+    ]
+
+
+def _fmt(value: float | None, name: str = "") -> str:
+    """Counts as whole numbers, official exact/F1 percentages with one decimal, shares with three."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if float(value).is_integer() and abs(value) >= 2:
+    if name in COUNTS:
         return f"{value:.0f}"
-    return f"{value:.1f}" if abs(value) > 1 else f"{value:.3f}"
+    percent = ("exact" in name or "f1" in name) and not name.endswith("thresh")
+    return f"{value:.1f}" if percent else f"{value:.3f}"
 
 
 # --- plots -----------------------------------------------------------------------------------------

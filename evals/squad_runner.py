@@ -31,6 +31,7 @@ from evals.metrics import percentile
 from evals.results import TargetCheck, check_targets, finite, targets_record
 from evals.squad import SquadArticle, SquadQuestion, build_article_engine, load_squad, select
 from evals.squad_metrics import (
+    SHORT_ANSWER_F1,
     Scored,
     always_abstain,
     precision_coverage,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from rag.pipeline import Engine
 
 DEFAULT_SQUAD_OUT = PROJECT_ROOT / "evals" / "out" / "squad"
+ERRORS_SHOWN = 15
 PREDICTION_KEYS = ("id", "answer", "abstained", "citations", "passages", "latency_ms")
 
 # the targets of issue 9 on the SQuAD public split (exact and f1 are percentages, as the official script)
@@ -197,7 +199,24 @@ def score_run(run: SquadRun) -> dict[str, Any]:
         "targets": targets_record(metrics, SQUAD_TARGETS),
         "by_article": by_article,
         "precision_coverage": [dataclasses.asdict(p) for p in precision_coverage(scored)],
+        "confident_errors": confident_errors(run.answers),
     }
+
+
+def confident_errors(answers: Sequence[SquadAnswer], limit: int = ERRORS_SHOWN) -> list[dict[str, Any]]:
+    """The wrong short answers shown (F1 < 0.5, or any on an unanswerable question), most confident first."""
+    wrong = [a for a in answers if a.prediction and a.scored().f1 < SHORT_ANSWER_F1]
+    return [
+        {
+            "id": a.question.id,
+            "article": a.article,
+            "question": a.question.question,
+            "prediction": a.prediction,
+            "gold": sorted(set(a.gold)),
+            "na_prob": round(a.na_prob, 4),
+        }
+        for a in sorted(wrong, key=lambda a: a.na_prob)[:limit]
+    ]
 
 
 def _share(values: Iterable[bool | None]) -> float:
@@ -321,10 +340,11 @@ def squad_summary(doc: Mapping[str, Any], written: Sequence[Path], out: Path) ->
     ]
     for t in check_targets(m, SQUAD_TARGETS):
         target = f"{t.op} {t.goal:g}"
-        lines.append(f"  {t.name:<24} {_num(t.value):>7}   target {target:<7} {'ok' if t.met else 'MISSED'}")
+        verdict = "ok" if t.met else "MISSED"
+        lines.append(f"  {t.name:<24} {_num(t.value, t.name):>7}   target {target:<7} {verdict}")
     lines.append(f"  {'':<24} {'bot':>7} {'always-abstain':>15}")
     for name in ("exact", "f1", "HasAns_f1", "NoAns_exact", "best_f1"):
-        lines.append(f"  {name:<24} {_num(m.get(name)):>7} {_num(floor.get(name)):>15}")
+        lines.append(f"  {name:<24} {_num(m.get(name), name):>7} {_num(floor.get(name), name):>15}")
     lines.append(
         f"  best_f1 at na_prob threshold {_num(m.get('best_f1_thresh'))}; short answers given "
         f"{m['short_answers']:.0f} (coverage {_num(m['coverage'])}); gold answer in a quote "
@@ -333,19 +353,22 @@ def squad_summary(doc: Mapping[str, Any], written: Sequence[Path], out: Path) ->
     )
     lines.append(f"  {'article':<20} {'n':>4} {'F1':>6} {'abstain':>7} {'NoAns':>6} {'prec':>6} {'cov':>6}")
     for title, a in doc["by_article"].items():
-        b = a["bot"]
+        b, floor_f1 = a["bot"], a["always_abstain"]["f1"]
         lines.append(
-            f"  {title[:20]:<20} {b['total']:>4.0f} {_num(b['f1']):>6} {_num(a['always_abstain']['f1']):>7} "
-            f"{_num(b.get('NoAns_exact')):>6} {_num(b['short_answer_precision']):>6} {_num(b['coverage']):>6}"
+            f"  {title[:20]:<20} {b['total']:>4.0f} {_num(b['f1'], 'f1'):>6} {_num(floor_f1, 'f1'):>7} "
+            f"{_num(b.get('NoAns_exact'), 'exact'):>6} {_num(b['short_answer_precision']):>6} "
+            f"{_num(b['coverage']):>6}"
         )
     lines += ["", f"wrote {', '.join(sorted({p.name for p in written}))} to {out}"]
     return "\n".join(lines)
 
 
-def _num(value: float | None) -> str:
+def _num(value: float | None, name: str = "") -> str:
+    """Official exact/F1 figures are percentages (one decimal); shares and thresholds get three."""
     if value is None or math.isnan(value):
         return "n/a"
-    return f"{value:.1f}" if abs(value) > 1 else f"{value:.3f}"
+    percent = ("exact" in name or "f1" in name) and not name.endswith("thresh")
+    return f"{value:.1f}" if percent else f"{value:.3f}"
 
 
 def _write_json(path: Path, data: Any) -> Path:
