@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check evals/questions.jsonl against the article: the rules live in rag/dataset.py.
+"""Check evals/questions.jsonl against the article: the rules live in evals/datasets.py.
 
 Usage (from the repository root):
     .venv/bin/python evals/check_dataset.py [questions.jsonl] [article.txt]
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from rag.dataset import TYPES, DatasetError, check_dataset, read_jsonl  # noqa: E402
+from evals.datasets import TYPES, DatasetError, check_dataset, read_jsonl  # noqa: E402
 
 DEFAULT_QUESTIONS = ROOT / "evals" / "questions.jsonl"
 ARTICLE = ROOT / "seeds" / "belarus-prisoner-release-2025.txt"

@@ -63,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="run the evaluation set and write a report")
     p.add_argument(
-        "--dataset", type=Path, default=None, help="JSON Lines question set (default evals/questions.jsonl)"
+        "--dataset",
+        type=Path,
+        default=None,
+        help="JSON Lines question set (default evals/questions.jsonl), or a SQuAD v2.0 .json file",
     )
     p.add_argument("--out", type=Path, default=None, help="report folder (default evals/out)")
     p.add_argument(
@@ -71,6 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-k", "--top-k", type=_positive, default=None)
     p.add_argument("--write-baseline", action="store_true", help="also rewrite evals/baseline.json")
+    p.add_argument(
+        "--limit",
+        type=_at_least_one,
+        default=None,
+        help="only the first N questions (of the set; of each article for SQuAD)",
+    )
+    p.add_argument(
+        "--articles", default=None, help="SQuAD only: comma-separated article titles, e.g. Normans,Warsaw"
+    )
+    p.add_argument(
+        "--reader",
+        choices=["extractive", "llm"],
+        default=None,
+        help="who writes the answers (default $RAG_READER, else extractive)",
+    )
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     _index_dir(p)
     p.set_defaults(func=cmd_eval)
 
@@ -163,16 +182,31 @@ def format_answer(answer: object) -> str:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.evaluate import run_cli
+    from evals.command import EvalOptions, run_eval
 
-    return run_cli(
-        settings,
+    if args.reader:
+        settings = settings.replace(reader=args.reader)
+    options = EvalOptions(
         dataset=args.dataset,
         out=args.out,
         compare=args.compare,
         k=args.top_k,
         write_baseline=args.write_baseline,
+        limit=args.limit,
+        articles=tuple(a.strip() for a in (args.articles or "").split(",") if a.strip()),
+        strict=args.strict,
     )
+    return run_eval(settings, options)
+
+
+def _at_least_one(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {n}")
+    return n
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

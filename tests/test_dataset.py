@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from evals.datasets import TYPES, DatasetError, EvalItem, check_dataset, load_dataset, read_jsonl
+from evals.runner import DEFAULT_DATASET
 from rag.config import PROJECT_ROOT
-from rag.dataset import TYPES, DatasetError, EvalItem, check_dataset, load_dataset, read_jsonl
-from rag.evaluate import DEFAULT_DATASET
 from tests.conftest import ARTICLE
 
 ARTICLE_TEXT = ARTICLE.read_text(encoding="utf-8")

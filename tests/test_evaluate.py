@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from rag.config import Settings
-from rag.dataset import EvalItem, load_dataset
-from rag.evaluate import (
+from evals.datasets import EvalItem, load_dataset
+from evals.render import to_html, to_markdown
+from evals.report import write_report
+from evals.runner import (
     DEFAULT_DATASET,
     PREDICTION_KEYS,
     Prediction,
@@ -23,7 +24,7 @@ from rag.evaluate import (
     score_item,
     write_outputs,
 )
-from rag.report import to_html, to_markdown, write_report
+from rag.config import Settings
 from rag.types import Answer, Chunk, Citation, Document, Passage
 
 TEXT = "Alpha met Beta in Gamma. The deal freed 52 people. Rain fell all day. The end came in May."
@@ -213,7 +214,7 @@ def test_runner_and_report_on_a_tiny_corpus(
 
 
 def test_markdown_and_html_escape_what_they_must(tmp_path: Path) -> None:
-    from rag.report import Heading, Table
+    from evals.render import Heading, Table
 
     blocks = [Heading(2, "a <b>"), Table(("x",), (("1 | 2\nthree",),))]
     assert "| 1 \\| 2 three |" in to_markdown(blocks)
@@ -243,8 +244,8 @@ def test_rag_eval_end_to_end(
         return engine
 
     monkeypatch.setattr(rag.pipeline, "get_engine", get_engine)
-    monkeypatch.setattr("rag.evaluate.BASELINE", tmp_path / "baseline.json")
-    monkeypatch.setattr("rag.evaluate.DEFAULT_DATASET", subset)
+    monkeypatch.setattr("evals.runner.BASELINE", tmp_path / "baseline.json")
+    monkeypatch.setattr("evals.runner.DEFAULT_DATASET", subset)
     out = tmp_path / "out"
     argv = ["eval", "--out", str(out), "--compare", "--write-baseline", "--index-dir", str(tmp_path / "i")]
     assert main(argv) == 0
@@ -276,7 +277,7 @@ def test_rag_eval_end_to_end(
 
 
 def test_write_baseline_only_for_our_set(tmp_path: Path) -> None:
-    from rag.dataset import DatasetError
+    from evals.datasets import DatasetError
 
     with pytest.raises(DatasetError, match="drop --dataset"):
         run_cli(

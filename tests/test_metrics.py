@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.metrics import (
+from evals.metrics import (
     Span,
     area_under_risk_coverage,
     citation_precision,

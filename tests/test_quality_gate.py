@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from rag.dataset import dataset_sha256, load_dataset
-from rag.evaluate import BASELINE, DEFAULT_DATASET, evaluate, regressions, settings_record
+from evals.datasets import dataset_sha256, load_dataset
+from evals.runner import BASELINE, DEFAULT_DATASET, evaluate, regressions, settings_record
 
 pytestmark = pytest.mark.slow
 

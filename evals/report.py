@@ -1,23 +1,27 @@
-"""The evaluation report: report.md and report.html from the same blocks, and the plots as PNG files.
-
-The report is a list of blocks (headings, paragraphs, tables, images, lists) rendered twice, so
-the markdown and the HTML never disagree. The HTML embeds the plots, so it is one file that can
-be mailed; the markdown links to the PNG files next to it. Plots use matplotlib's Agg canvas
-directly (no pyplot, no display, no global state).
-"""
+"""The report of a JSON Lines run: report.md and report.html from the same blocks (evals.render),
+and the plots as PNG files."""
 
 from __future__ import annotations
 
-import base64
-import html
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.evaluate import ItemScore, Prediction, Run, short_answer, targets
-from rag.metrics import COVER_SHARE
+from evals.metrics import COVER_SHARE
+from evals.render import (
+    Block,
+    Bullets,
+    Heading,
+    Image,
+    Para,
+    Table,
+    figure,
+    save_figure,
+    to_html,
+    to_markdown,
+)
+from evals.results import ItemScore, Prediction, Run, short_answer, targets_record
 
 FAILURES_SHOWN = 15
 PASSAGE_CHARS = 300
@@ -110,99 +114,6 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-# --- blocks ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Heading:
-    level: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Para:
-    text: str
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-
-
-@dataclass(frozen=True)
-class Image:
-    file: str  # a PNG file in the report folder
-    alt: str
-
-
-Block = Heading | Para | Bullets | Table | Image
-
-
-def to_markdown(blocks: Sequence[Block]) -> str:
-    out: list[str] = []
-    for b in blocks:
-        if isinstance(b, Heading):
-            out.append(f"{'#' * b.level} {b.text}")
-        elif isinstance(b, Para):
-            out.append(b.text)
-        elif isinstance(b, Bullets):
-            out.append("\n".join(f"- {_md_line(i)}" for i in b.items))
-        elif isinstance(b, Table):
-            lines = [_md_row(b.headers), "|" + "|".join("---" for _ in b.headers) + "|"]
-            lines += [_md_row(r) for r in b.rows]
-            out.append("\n".join(lines))
-        else:
-            out.append(f"![{b.alt}]({b.file})")
-    return "\n\n".join(out) + "\n"
-
-
-def to_html(blocks: Sequence[Block], folder: Path, title: str) -> str:
-    body: list[str] = []
-    for b in blocks:
-        if isinstance(b, Heading):
-            body.append(f"<h{b.level}>{html.escape(b.text)}</h{b.level}>")
-        elif isinstance(b, Para):
-            body.append(f"<p>{html.escape(b.text)}</p>")
-        elif isinstance(b, Bullets):
-            body.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in b.items) + "</ul>")
-        elif isinstance(b, Table):
-            head = "".join(f"<th>{html.escape(h)}</th>" for h in b.headers)
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in b.rows
-            )
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-        else:
-            data = base64.b64encode((folder / b.file).read_bytes()).decode("ascii")
-            body.append(
-                f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(b.alt)}">'
-                f"<figcaption>{html.escape(b.alt)}</figcaption></figure>"
-            )
-    style = (
-        "body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
-        "vertical-align:top;text-align:left}th{background:#f3f3f3}img{max-width:100%}"
-        "figure{margin:1em 0}figcaption{color:#555;font-size:90%}"
-    )
-    return (
-        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
-
-
-def _md_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _md_row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(_md_line(c).replace("|", "\\|") for c in cells) + " |"
-
-
 # --- the report ------------------------------------------------------------------------------------
 
 
@@ -239,7 +150,7 @@ def build_report(
             ("metric", "value", "target", "met", "short by"),
             tuple(
                 (n, _fmt(t["value"]), t["target"], "yes" if t["met"] else "NO", _shortfall(t))
-                for n, t in targets(m).items()
+                for n, t in targets_record(m).items()
             ),
         ),
         Heading(2, "Metrics" + (" by retrieval mode" if len(runs) > 1 else "")),
@@ -374,21 +285,6 @@ def write_plots(out: Path, runs: Mapping[str, Run], primary: str) -> list[Path]:
     return paths
 
 
-def _figure(width: float = 7.0, height: float = 4.0) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=110)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig: Any, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    return path
-
-
 def plot_by_type(path: Path, run: Run) -> Path:
     types = list(run.by_type)
     recall_key = next(
@@ -399,7 +295,7 @@ def plot_by_type(path: Path, run: Run) -> Path:
         (recall_key, recall_key.replace("evidence_", "")),
         ("citation_support", "citation support"),
     ]
-    fig = _figure(9, 4)
+    fig = figure(9, 4)
     ax = fig.add_subplot()
     width = 0.8 / len(series)
     for i, (key, label) in enumerate(series):
@@ -414,11 +310,11 @@ def plot_by_type(path: Path, run: Run) -> Path:
     ax.set_ylabel("share")
     ax.legend(fontsize=8, loc="upper center", ncol=len(series))
     ax.set_title(f"By question type ({run.mode}, k={run.k})")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_recall(path: Path, runs: Mapping[str, Run]) -> Path:
-    fig = _figure(6, 4)
+    fig = figure(6, 4)
     ax = fig.add_subplot()
     for mode, run in runs.items():
         ks = range(1, len(run.recall_curve) + 1)
@@ -430,11 +326,11 @@ def plot_recall(path: Path, runs: Mapping[str, Run]) -> Path:
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title("Evidence recall@k")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_risk(path: Path, run: Run) -> Path:
-    fig = _figure(6, 4)
+    fig = figure(6, 4)
     ax = fig.add_subplot()
     ax.plot([p.coverage for p in run.risk], [p.accuracy for p in run.risk], label="sweeping the threshold")
     m = run.metrics
@@ -449,11 +345,11 @@ def plot_risk(path: Path, run: Run) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left")
     ax.set_title("Risk-coverage")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_latency(path: Path, run: Run) -> Path:
-    fig = _figure(6, 3.5)
+    fig = figure(6, 3.5)
     ax = fig.add_subplot()
     values = [s.latency_ms for s in run.scores]
     ax.hist(values, bins=30)
@@ -464,4 +360,4 @@ def plot_latency(path: Path, run: Run) -> Path:
     ax.set_ylabel("questions")
     ax.legend()
     ax.set_title(f"Latency ({run.mode}, k={run.k})")
-    return _save(fig, path)
+    return save_figure(fig, path)

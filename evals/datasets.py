@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evals.metrics import contains_answer
 from rag.errors import RagError
-from rag.metrics import contains_answer
 
 TYPES = frozenset(
     {

@@ -1,6 +1,6 @@
 """`rag eval`: every question of a set through the same ask() users call, then metrics and a report.
 
-1. Load the set (rag.dataset) and one engine for the whole run.
+1. Load the set (evals.datasets) and one engine for the whole run.
 2. Ask every question with its history, timing each call (`predict`).
 3. Score each answer against its gold answers, and its passages and quotes against the gold
    evidence, located as character spans in the indexed documents (`score_item`).
@@ -18,14 +18,11 @@ import json
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.config import PROJECT_ROOT, RetrievalMode, Settings
-from rag.dataset import DatasetError, EvalItem, dataset_sha256, load_dataset
-from rag.metrics import (
-    AnswerScore,
+from evals.datasets import DatasetError, EvalItem, dataset_sha256, load_dataset
+from evals.metrics import (
     RiskPoint,
     Span,
     area_under_risk_coverage,
@@ -41,7 +38,19 @@ from rag.metrics import (
     risk_coverage,
     score_answer,
 )
-from rag.types import Answer, Document
+from evals.results import (
+    ItemScore,
+    Prediction,
+    Run,
+    TargetCheck,
+    check_targets,
+    finite,
+    fmt,
+    short_answer,
+    targets_record,
+)
+from rag.config import PROJECT_ROOT, RetrievalMode, Settings
+from rag.types import Document
 
 if TYPE_CHECKING:
     from rag.pipeline import Engine
@@ -54,15 +63,6 @@ RECALL_KS = (1, 3, 5)
 TOLERANCE = 0.02
 PREDICTION_KEYS = ("id", "answer", "abstained", "citations", "passages", "latency_ms")
 
-# name: (comparison, target) from the issue; the summary and the report show each against its target
-TARGETS: dict[str, tuple[str, float]] = {
-    "evidence_recall@5": (">=", 0.97),
-    "answer_hit": (">=", 0.85),
-    "citation_support": (">=", 0.90),
-    "quote_verbatim": (">=", 1.0),
-    "correct_abstention": (">=", 0.85),
-    "false_abstention": ("<=", 0.05),
-}
 LOWER_IS_BETTER = frozenset({"false_abstention", "aurc"})
 # counts, timings, and coverage (answering less can be right: it depends on the questions) are not gated
 NOT_GATED = frozenset(
@@ -76,69 +76,6 @@ NOT_GATED = frozenset(
         "coverage",
     }
 )
-
-
-@dataclass(frozen=True)
-class Prediction:
-    item: EvalItem
-    answer: Answer
-    latency_ms: float
-
-    def to_json(self) -> dict[str, Any]:
-        """The predictions.jsonl line: citations and passages exactly as in `rag ask --json`."""
-        d = self.answer.to_dict()
-        return {
-            "id": self.item.id,
-            "answer": d["answer"],
-            "abstained": d["abstained"],
-            "citations": d["citations"],
-            "passages": d["passages"],
-            "latency_ms": round(self.latency_ms, 3),
-        }
-
-
-@dataclass(frozen=True)
-class ItemScore:
-    id: str
-    type: str
-    answerable: bool
-    abstained: bool
-    correct: bool
-    has_history: bool
-    answer: AnswerScore | None  # None for questions without gold answers
-    evidence_ranks: tuple[int | None, ...]  # per gold evidence string: rank of the first passage covering it
-    relevant: tuple[bool, ...]  # per retrieved passage: does it cover some gold evidence?
-    citation_precision: float | None  # None unless answerable, answered and with gold evidence
-    citation_recall: float | None
-    citation_supported: bool | None
-    quotes: int
-    verbatim_quotes: int
-    unlocated_evidence: int  # gold evidence strings found nowhere in the indexed documents
-    confidence: float
-    latency_ms: float
-
-    def to_json(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["answer"] = dataclasses.asdict(self.answer) if self.answer else None
-        return _finite(d)
-
-
-@dataclass(frozen=True)
-class Run:
-    mode: str
-    k: int
-    predictions: tuple[Prediction, ...]
-    scores: tuple[ItemScore, ...]
-    metrics: dict[str, float]
-    by_type: dict[str, dict[str, float]]
-    recall_curve: tuple[float, ...]  # evidence recall@1..k
-    risk: tuple[RiskPoint, ...] = ()  # empty unless swept
-    seconds: float = 0.0
-
-    def failures(self, limit: int = 15) -> list[tuple[Prediction, ItemScore]]:
-        """The wrong ones, worst first: confident wrong answers, then wrong abstentions."""
-        wrong = [(p, s) for p, s in zip(self.predictions, self.scores, strict=True) if not s.correct]
-        return sorted(wrong, key=lambda ps: (ps[1].abstained, -ps[1].confidence))[:limit]
 
 
 # --- 2. ask ----------------------------------------------------------------------------------------
@@ -170,13 +107,6 @@ def locate(evidence: str, documents: Mapping[str, Document]) -> tuple[Span, ...]
             spans.append(Span(doc_id, at, at + len(evidence)))
             at = doc.text.find(evidence, at + 1)
     return tuple(spans)
-
-
-def short_answer(answer: Answer) -> str:
-    """What EM and F1 are taken on: the direct answer, else the quotes; nothing when abstaining."""
-    if answer.abstained:
-        return ""
-    return answer.direct_answer or " ".join(c.quote for c in answer.citations)
 
 
 def score_item(prediction: Prediction, documents: Mapping[str, Document]) -> ItemScore:
@@ -362,18 +292,23 @@ def run_cli(
     compare: bool,
     k: int | None,
     write_baseline: bool = False,
-) -> int:
-    """`rag eval`: run, write the report into `out`, print a summary; 0 when the run completed."""
+    limit: int | None = None,
+) -> list[TargetCheck]:
+    """`rag eval` on a JSON Lines set: run, write the report into `out`, print a summary.
+
+    Returns the targets checked against the run (the command decides what a miss means).
+    `limit` keeps the first N questions of the set."""
+    from evals.report import write_report
     from rag.pipeline import get_engine
-    from rag.report import write_report
 
     path = Path(dataset or DEFAULT_DATASET)
     out = Path(out or DEFAULT_OUT)
-    if write_baseline and path.resolve() != DEFAULT_DATASET.resolve():
+    if write_baseline and (path.resolve() != DEFAULT_DATASET.resolve() or limit):
         raise DatasetError(
-            f"the baseline is kept for {_rel(DEFAULT_DATASET)} only; drop --dataset to write it"
+            f"the baseline is kept for all of {_rel(DEFAULT_DATASET)} only; drop --dataset and --limit to "
+            "write it"
         )
-    items = load_dataset(path)
+    items = load_dataset(path)[:limit]
     t0 = time.perf_counter()
     engine = get_engine(settings)
     load_s = time.perf_counter() - t0
@@ -387,7 +322,10 @@ def run_cli(
         "dataset": _rel(path),
         "dataset_sha256": dataset_sha256(path),
         "settings": settings_record(settings),
-        "command": "rag eval" + (" --compare" if compare else "") + (f" -k {k}" if k else ""),
+        "command": "rag eval"
+        + (" --compare" if compare else "")
+        + (f" -k {k}" if k else "")
+        + (f" --limit {limit}" if limit else ""),
         "model_and_index_load_s": round(load_s, 2),
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -397,7 +335,7 @@ def run_cli(
     if write_baseline:
         write_baseline_file(BASELINE, runs[primary], meta)
         print(f"wrote the quality gate's baseline to {_rel(BASELINE)}; commit it with the change it measures")
-    return 0
+    return check_targets(runs[primary].metrics)
 
 
 def write_outputs(out: Path, runs: Mapping[str, Run], primary: str, meta: Mapping[str, Any]) -> list[Path]:
@@ -415,24 +353,15 @@ def write_outputs(out: Path, runs: Mapping[str, Run], primary: str, meta: Mappin
         "k": main.k,
         "seconds": round(main.seconds, 2),
         "metrics": main.metrics,
-        "targets": targets(main.metrics),
+        "targets": targets_record(main.metrics),
         "by_type": main.by_type,
         "recall_curve": {str(n): v for n, v in enumerate(main.recall_curve, 1)},
         "risk_coverage": [dataclasses.asdict(p) for p in main.risk],
         "compare": {mode: run.metrics for mode, run in runs.items()} if len(runs) > 1 else {},
     }
     path = out / "metrics.json"
-    path.write_text(json.dumps(_finite(doc), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(finite(doc), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return [*written, path]
-
-
-def targets(metrics: Mapping[str, float]) -> dict[str, dict[str, Any]]:
-    out = {}
-    for name, (op, goal) in TARGETS.items():
-        value = metrics.get(name, math.nan)
-        met = not math.isnan(value) and (value >= goal if op == ">=" else value <= goal)
-        out[name] = {"target": f"{op} {goal}", "value": value, "met": met}
-    return out
 
 
 def summary(
@@ -445,13 +374,12 @@ def summary(
         f"{run.mode} retrieval, k={run.k}, {run.seconds:.1f}s (+{meta['model_and_index_load_s']:.1f}s "
         "loading)",
     ]
-    for name, t in targets(m).items():
-        lines.append(
-            f"  {name:<20} {_fmt(t['value']):>6}   target {t['target']:<7} {'ok' if t['met'] else 'MISSED'}"
-        )
+    for t in check_targets(m):
+        target = f"{t.op} {t.goal}"
+        lines.append(f"  {t.name:<20} {fmt(t.value):>6}   target {target:<7} {'ok' if t.met else 'MISSED'}")
     lines.append(
-        f"  accuracy {_fmt(m['accuracy'])}, F1 {_fmt(m['f1'])}, EM {_fmt(m['exact_match'])}, MRR "
-        f"{_fmt(m['mrr'])}, follow-up {_fmt(m['follow_up_accuracy'])}, latency p50 "
+        f"  accuracy {fmt(m['accuracy'])}, F1 {fmt(m['f1'])}, EM {fmt(m['exact_match'])}, MRR "
+        f"{fmt(m['mrr'])}, follow-up {fmt(m['follow_up_accuracy'])}, latency p50 "
         f"{m['latency_p50_ms']:.1f} ms p95 {m['latency_p95_ms']:.1f} ms"
     )
     if m.get("unlocated_evidence"):
@@ -488,7 +416,7 @@ def compare_table(runs: Mapping[str, Run]) -> list[str]:
     rows = [f"  {'mode':<8}" + "".join(f"{label:>{width[label]}}" for label in COMPARE_COLUMNS)]
     for mode, run in runs.items():
         cells = (
-            f"{_fmt(run.metrics.get(name, math.nan)):>{width[label]}}"
+            f"{fmt(run.metrics.get(name, math.nan)):>{width[label]}}"
             for label, name in COMPARE_COLUMNS.items()
         )
         rows.append(f"  {mode:<8}" + "".join(cells))
@@ -552,23 +480,8 @@ def regressions(metrics: Mapping[str, float], baseline: Mapping[str, Any]) -> li
 def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
     with path.open("w", encoding="utf-8") as f:
         for row in rows:
-            f.write(json.dumps(_finite(row), ensure_ascii=False) + "\n")
+            f.write(json.dumps(finite(row), ensure_ascii=False) + "\n")
     return path
-
-
-def _finite(value: Any) -> Any:
-    """NaN becomes null, so the JSON is standard."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, Mapping):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _fmt(value: float) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
 def _rel(path: Path) -> str:
