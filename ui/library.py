@@ -68,9 +68,7 @@ class Change:
     message: str
 
 
-def add_files(
-    settings: Settings, embedder_factory: Callable[[], Embedder], files: Sequence[Path]
-) -> Change:
+def add_files(settings: Settings, embedder_factory: Callable[[], Embedder], files: Sequence[Path]) -> Change:
     """Copy uploaded `files` into the index's uploads folder and index them with the rest."""
     if not files:
         raise LibraryError("no file was given; choose one or more .txt, .md or .html files")
