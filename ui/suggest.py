@@ -8,7 +8,8 @@
 2. Documents take turns, so several documents each get an example.
 3. Each candidate is asked through the engine; it is kept only when the answer is not a refusal
    and its quote says more than the topic itself (a quoted heading answers nothing).
-4. At most `limit` are kept, trying at most `tries` candidates within `budget_s` seconds.
+4. At most `limit` are kept, trying at most `tries` candidates within `budget_s` seconds (counted
+   from the first answer, which may wait for the model to load).
 
 >>> names("Talks in Minsk. Then John Coale met him; John Coale left.")
 ['John Coale', 'Minsk']
@@ -115,7 +116,9 @@ def candidates(doc: Document) -> list[str]:
     for name in (several + singles)[:6]:
         surname = name.split()[-1]
         alone = len(re.findall(rf"(?<!\w ){re.escape(surname)}\b", prose))
-        out.append(f"Who is {name}?" if " " in name and alone else f"What about {name}?")
+        lowered = prose.lower()
+        article = "the " if lowered.count(f"the {name.lower()}") * 2 > prose.count(name) else ""  # the EU
+        out.append(f"Who is {name}?" if " " in name and alone else f"What about {article}{name}?")
     out += [f"What about {h[0].lower() + h[1:] if not h[:2].isupper() else h}?" for h in heads]
     return list(dict.fromkeys(out))
 
@@ -143,11 +146,12 @@ def examples(
     budget_s: float = 6.0,
 ) -> list[str]:
     """Up to `limit` questions about `documents` that `ask` answers informatively."""
-    deadline = time.monotonic() + budget_s
+    deadline = None  # the clock starts after the first answer: it may wait for the model to load
     kept: list[str] = []
     for question in interleave(candidates(d) for d in documents.values())[:tries]:
-        if len(kept) >= limit or time.monotonic() > deadline:
+        if len(kept) >= limit or (deadline is not None and time.monotonic() > deadline):
             break
         if informative(question, ask(question)):
             kept.append(question)
+        deadline = deadline or time.monotonic() + budget_s
     return kept
