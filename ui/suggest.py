@@ -69,7 +69,7 @@ def counted(text: str) -> list[str]:
     >>> counted("It gave 28 days of paid holiday a year and 1999 people came.")
     ['days of paid holiday']
     """
-    found = []
+    found: list[str] = []
     for m in _COUNT.finditer(text):
         if len(m.group(1)) == 4:
             continue  # a year
