@@ -58,7 +58,9 @@ class Engine:
         *,
         k: int | None = None,
         mode: RetrievalMode | None = None,
+        doc_ids: frozenset[str] | None = None,
     ) -> Answer:
+        """The verified answer; `doc_ids` limits the search to those documents (None: all of them)."""
         t0 = time.perf_counter()
         try:
             text = clean_question(question, self.settings.max_question_chars)
@@ -68,7 +70,7 @@ class Engine:
         t1 = time.perf_counter()
         qvec = self.embedder.encode([resolved])[0]
         t2 = time.perf_counter()
-        retrieval = self.retriever.search(resolved, qvec, k or self.settings.top_k, mode)
+        retrieval = self.retriever.search(resolved, qvec, k or self.settings.top_k, mode, doc_ids)
         t3 = time.perf_counter()
         answer = compose(resolved, retrieval, self.retriever, self.settings, shown_question=text)
         t4 = time.perf_counter()
@@ -87,11 +89,12 @@ class Engine:
         *,
         k: int | None = None,
         mode: RetrievalMode | None = None,
+        doc_ids: frozenset[str] | None = None,
     ) -> Iterator[str | Answer]:
         """The answer as it is written: text pieces (str) as a reader produces them, then the
         final, verified `Answer` (always last, always exactly once). Shown text pieces are a
         preview; the final Answer is what counts (verification may drop sentences)."""
-        yield self.ask(question, history, k=k, mode=mode)
+        yield self.ask(question, history, k=k, mode=mode, doc_ids=doc_ids)
 
 
 def clean_question(question: object, max_chars: int) -> str:

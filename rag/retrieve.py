@@ -136,17 +136,36 @@ class Retriever:
             dense[~self._empty] = best[~self._empty]
         return dense
 
-    def search(self, query: str, qvec: np.ndarray, k: int, mode: RetrievalMode | None = None) -> Retrieval:
+    def search(
+        self,
+        query: str,
+        qvec: np.ndarray,
+        k: int,
+        mode: RetrievalMode | None = None,
+        doc_ids: frozenset[str] | None = None,
+    ) -> Retrieval:
+        """The k best passages; with `doc_ids`, only passages of those documents are ranked."""
         mode = mode or self.settings.retrieval
         sims = self.sentence_similarities(qvec)
         dense = self.chunk_dense_scores(sims)
         lexical = self.lexical_scores(query) if mode != "dense" else np.zeros(len(dense), dtype=np.float32)
+        allowed = self._allowed(doc_ids)
+        if allowed is not None:  # other documents' chunks take no part in the ranking
+            dense[~allowed] = -1.0
+            lexical[~allowed] = 0.0
         fused = self._fuse(dense, lexical, mode)
-        order = np.argsort(-fused, kind="stable")[:k]
+        order = np.argsort(-fused, kind="stable")
+        order = (order if allowed is None else order[allowed[order]])[:k]
         passages = tuple(
             Passage(self.store.chunks[i], float(fused[i]), float(dense[i]), float(lexical[i])) for i in order
         )
         return Retrieval(passages, tuple(int(i) for i in order), qvec, sims)
+
+    def _allowed(self, doc_ids: frozenset[str] | None) -> np.ndarray | None:
+        if doc_ids is None:
+            return None
+        chunks = self.store.chunks
+        return np.fromiter((c.doc_id in doc_ids for c in chunks), dtype=bool, count=len(chunks))
 
     def _fuse(self, dense: np.ndarray, lexical: np.ndarray, mode: RetrievalMode) -> np.ndarray:
         if mode == "dense":

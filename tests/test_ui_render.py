@@ -9,7 +9,16 @@ import re
 from html.parser import HTMLParser
 
 from rag.types import Answer, Chunk, Citation, Document, Passage
-from ui.render import Conversation, article_html, chat_html, highlighted, lead_html, paragraph_number
+from ui.render import (
+    Conversation,
+    answer_plain,
+    article_html,
+    chat_html,
+    conversation_markdown,
+    highlighted,
+    lead_html,
+    paragraph_number,
+)
 
 TEXT = (
     "Ten boats raced on Sunday. Mara Quill won.\nRain delayed the final. The mayor <b>thanked</b> everyone.\n"
@@ -67,12 +76,24 @@ def test_numbers_run_in_order_of_first_use_across_turns() -> None:
         assert f'id="rag-mark-{n}"' in article
 
 
-def test_every_marker_title_is_its_quote_and_every_mark_is_the_cited_text() -> None:
+def popovers(html: str) -> dict[str, str]:
+    """id -> text of each citation popover."""
+    return dict(re.findall(r'<span class="pop" role="tooltip" id="([^"]+)">“(.*?)”</span>', html))
+
+
+def test_every_marker_is_a_button_described_by_its_quote_and_every_mark_is_the_cited_text() -> None:
     conv = Conversation().add("q", answered("q", "Mara Quill won.", "Rain delayed the final."))
     numbers = dict(conv.cited())
-    for tag, attrs in tags(chat_html(conv, DOCS)):
-        if tag == "a" and "data-cite" in attrs:
-            assert attrs["title"] == numbers[int(str(attrs["data-cite"]))].quote
+    html = chat_html(conv, DOCS)
+    pops = popovers(html)
+    markers = [a for t, a in tags(html) if "data-cite" in a]
+    assert markers and all(a.get("type") == "button" for a in markers)
+    ids = [str(a["aria-describedby"]) for a in markers]
+    assert len(set(ids)) == len(ids)  # each popover id is unique on the page
+    for attrs in markers:
+        n = int(str(attrs["data-cite"]))
+        assert attrs["aria-label"] == f"Quote {n}"
+        assert pops[str(attrs["aria-describedby"])] == numbers[n].quote
     article = article_html(conv, DOCS)
     marked = re.findall(r'<mark class="cited[^"]*" id="rag-mark-(\d+)"[^>]*>(.*?)</mark>', article)
     assert {int(n): text for n, text in marked} == {n: c.quote for n, c in numbers.items()}
@@ -90,10 +111,13 @@ def test_question_and_document_text_are_escaped() -> None:
     assert "&lt;b&gt;thanked&lt;/b&gt;" in html  # the document's own markup is text too
 
 
-def test_quote_with_markup_is_escaped_in_the_title_attribute() -> None:
+def test_quote_with_markup_is_escaped_in_the_popover_and_the_copy_text() -> None:
     conv = Conversation().add("q", answered("q", "The mayor <b>thanked</b> everyone."))
-    titles = [a["title"] for t, a in tags(chat_html(conv, DOCS)) if t == "a" and "title" in a]
-    assert titles and all(title == "The mayor <b>thanked</b> everyone." for title in titles)
+    html = chat_html(conv, DOCS)
+    assert set(popovers(html).values()) == {"The mayor &lt;b&gt;thanked&lt;/b&gt; everyone."}
+    copies = [a["data-copy"] for t, a in tags(html) if t == "button" and "data-copy" in a]
+    assert copies and "“The mayor <b>thanked</b> everyone.” [1]" in str(copies[0])
+    assert not [t for t, _ in tags(html) if t == "b"]
 
 
 def test_lead_keeps_the_short_answer_and_renumbers_its_marker() -> None:
@@ -102,7 +126,8 @@ def test_lead_keeps_the_short_answer_and_renumbers_its_marker() -> None:
     conv = Conversation().add("a", first).add("b", second)
     lead = lead_html(second, [conv.number(c) for c in second.citations])
     assert lead.startswith("<strong>Mara Quill</strong>")
-    assert 'data-cite="2"' in lead and "“" not in lead  # the quote is listed below, not repeated
+    outside_popovers = re.sub(r'<span class="pop".*?</span>', "", lead)
+    assert 'data-cite="2"' in lead and "“" not in outside_popovers  # the quote is listed below, not repeated
 
 
 def test_abstention_and_errors_look_different_and_errors_stay_out_of_history() -> None:
@@ -112,10 +137,67 @@ def test_abstention_and_errors_look_different_and_errors_stay_out_of_history() -
         "Capital of France?", Answer("Capital of France?", "The article does not say.", True, (), passages)
     )
     conv = conv.add("", Answer("", "the question is empty", True, error="the question is empty"))
-    html = chat_html(conv, DOCS)
-    assert 'data-kind="abstain"' in html and '<details class="passages" open>' in html
+    html = chat_html(conv, DOCS, subject="race.txt")
+    assert 'data-kind="abstain"' in html and "These passages may help" in html
+    assert "Not found in race.txt" in html and "Mara Quill won." in html
     assert 'data-kind="error"' in html and "The question is empty." in html
     assert conv.history() == [("Capital of France?", "The article does not say.")]
+
+
+def test_scores_and_chunk_ids_are_behind_details() -> None:
+    html = chat_html(Conversation().add("q", answered("q", "Mara Quill won.")), DOCS)
+    details = html[html.index('<details class="details">') :]
+    assert "race.txt#c0" in details and "score 0.5000" in details
+    assert "race.txt#c0" not in html[: html.index('<details class="details">')]
+
+
+def test_understood_as_shows_only_when_the_question_was_reworded() -> None:
+    plain = answered("Who won?", "Mara Quill won.")
+    reworded = Answer(
+        "Why was she late?",
+        plain.answer,
+        False,
+        plain.citations,
+        resolved_question="Why was Mara Quill late?",
+    )
+    same = Answer("Who won?", plain.answer, False, plain.citations, resolved_question="who won?")
+    conv = Conversation().add("Why was she late?", reworded).add("Who won?", same)
+    html = chat_html(conv, DOCS)
+    assert html.count('class="understood"') == 1
+    assert "Understood as: <q>Why was Mara Quill late?</q>" in html
+
+
+def test_pending_answer_is_marked_busy_and_never_empty() -> None:
+    html = chat_html(Conversation(), DOCS, subject="race.txt", pending=("Who won?", ""))
+    assert 'aria-busy="true"' in html and "Looking in race.txt" in html
+    draft = chat_html(Conversation(), DOCS, pending=("Who won?", "Mara <i>Quill</i>"))
+    assert (
+        'class="draft"' in draft and "Mara &lt;i&gt;Quill&lt;/i&gt;" in draft and "not yet checked" in draft
+    )
+
+
+def test_bidirectional_overrides_are_not_shown() -> None:
+    text = "Invoice for ann\u202eexe.txt is due.\n"
+    doc = Document("bidi.txt", text, "0")
+    quote = text.strip()
+    answer = Answer(
+        "q", f"The article says: “{quote}” [1]", False, (Citation("bidi.txt", 0, len(quote), quote),)
+    )
+    conv = Conversation().add("what\u2067 is\u2069 due?", answer)
+    shown = chat_html(conv, {"bidi.txt": doc}) + article_html(conv, {"bidi.txt": doc})
+    shown += conversation_markdown(conv, {"bidi.txt": doc}, "t") + answer_plain(
+        answer, conv, {"bidi.txt": doc}
+    )
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", shown)
+    assert "annexe.txt" in shown
+
+
+def test_markdown_export_has_the_quotes_and_where_they_are() -> None:
+    conv = Conversation().add("Who won?", answered("Who won?", "Mara Quill won.", short="Mara Quill"))
+    md = conversation_markdown(conv, DOCS, "Conversation with race.txt")
+    assert md.startswith("# Conversation with race.txt\n")
+    assert "**You:** Who won?" in md and "**Answer:** Mara Quill [1]." in md
+    assert "> [1] “Mara Quill won.”" in md and "¶ 1 · characters 27–42" in md
 
 
 def test_overlapping_spans_each_get_one_anchor() -> None:

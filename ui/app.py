@@ -1,10 +1,16 @@
-"""The chat UI: Gradio only; every answer comes from the shared pipeline (`Engine.ask`).
+"""The chat UI: Gradio only; every answer comes from the shared pipeline (`Engine.stream`).
 
     rag serve [--host 127.0.0.1] [--port 7860] [--index-dir DIR]
 
-Layout: the conversation and the question box on the left, the article on the right (stacked on
-phones). The HTML of both panels is made by `ui/render.py` from the conversation, with every
-question and document text escaped; `ui/chat.js` makes citation markers scroll the article.
+Layout: the conversation and the question box on the left, the documents on the right (stacked on
+phones); below the box, the documents panel (add, remove, choose what a question searches) and
+the details (how many passages to retrieve). The HTML of the conversation and the documents is
+made by `ui/render.py`, every text escaped; `ui/chat.js` makes citation markers show their quote
+and scroll to it, keeps the Ask button honest and the conversation in the browser (localStorage).
+
+The page names what it answers from: "the article" for the demo article alone, else the one
+file's name or "the documents"; its example questions are drawn from the documents themselves
+(`ui/suggest.py`) and kept only when the pipeline answers them.
 
 The named endpoint `/ask` returns the JSON answer of `rag ask --json`:
 
@@ -15,8 +21,12 @@ The named endpoint `/ask` returns the JSON answer of `rag ask --json`:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +36,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from rag.config import Settings
+from rag.errors import RagError
 from rag.pipeline import Engine, get_engine
-from ui.render import Conversation, article_html, chat_html
+from rag.retrieve import Retriever
+from rag.types import Answer, Document
+from ui import library, saved
+from ui.render import Conversation, article_html, chat_html, conversation_markdown, esc
+from ui.suggest import examples as draw_examples
 
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "style.css").read_text(encoding="utf-8")
@@ -39,53 +54,189 @@ THEME = gr.themes.Default(
     primary_hue="blue",
     font=["Segoe UI", "Roboto", "Helvetica Neue", "Arial", "Liberation Sans", "system-ui", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"],
+).set(
+    # WCAG AA (4.5:1) for secondary text and the primary button, in both themes
+    body_text_color_subdued="#4b5563",
+    body_text_color_subdued_dark="#c4c9d2",
+    button_primary_background_fill="#1d4ed8",
+    button_primary_background_fill_hover="#1e40af",
+    button_primary_background_fill_dark="#1d4ed8",
+    button_primary_background_fill_hover_dark="#1e40af",
+    button_primary_text_color="#ffffff",
+    button_primary_text_color_dark="#ffffff",
+    input_placeholder_color="#6b7280",
+    input_placeholder_color_dark="#a3aab5",
 )
 MAX_K = 10
-EXAMPLES = (
-    "How many political prisoners did Belarus free?",
-    "Which airline did the US ease sanctions on?",
-    "Who is the US special envoy?",
-    "When was Mikalai Khilo arrested?",
-    "Why did Poland close its border?",
-    "What is the population of Minsk?",
+MAX_EXAMPLES = 4
+UPLOAD_LABEL = f"Add documents (.txt, .md, .html, {library.MAX_UPLOAD_BYTES // 2**20} MB each at most)"
+SAVED_KEY = "rag-conversation"
+SAVE_JS = f"(v) => {{ try {{ localStorage.setItem('{SAVED_KEY}', v || ''); }} catch (e) {{}} }}"
+RESTORE_JS = (
+    f"(v) => {{ try {{ return [localStorage.getItem('{SAVED_KEY}') || '']; }} catch (e) {{ return ['']; }} }}"
 )
+EXPORT_JS = """(v) => {
+  let text = "";
+  try { text = JSON.parse(v || "{}").markdown || ""; } catch (e) {}
+  if (!text) return;
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type: "text/markdown" }));
+  a.download = "conversation.md";
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}"""
+
+
+@dataclasses.dataclass
+class Served:
+    """What the server answers from now; replaced as a whole after an upload or a removal."""
+
+    engine: Engine
+    examples: tuple[str, ...]
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        return self.engine.retriever.store.documents
+
+    @property
+    def subject(self) -> str:
+        return library.subject(self.documents)
+
+
+class ChatApp:
+    """The handlers behind the page; `live` is what every session answers from now."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.settings = engine.settings
+        self.default_k = max(1, min(MAX_K, self.settings.top_k))
+        self.live = Served(engine, tuple(draw_examples(engine.retriever.store.documents, engine.ask)))
+        self.changing = threading.Lock()  # one upload or removal at a time
+
+    def page(self, conv: Conversation) -> tuple[str, str]:
+        live = self.live
+        return chat_html(conv, live.documents, subject=live.subject), article_html(conv, live.documents)
+
+    def chat_turn(
+        self, question: str, k: float, scope: list[str] | None, conv: Conversation
+    ) -> Iterator[tuple[Any, ...]]:
+        """One question: a provisional bubble while the answer is written, then the verified answer.
+
+        Outputs: chat, article, conversation, question box, saved conversation."""
+        question = question if isinstance(question, str) else ""
+        if not question.strip():  # nothing to ask: no bubble, no message
+            yield (gr.skip(),) * 5
+            return
+        live = self.live
+        bubble = partial(chat_html, conv, live.documents, subject=live.subject)
+        yield bubble(pending=(question, "")), gr.skip(), conv, "", gr.skip()
+        chosen = _scope(scope, live.documents)
+        answer: Answer | None = None
+        if chosen is not None and not chosen:
+            message = "no document is chosen to search; tick at least one under Documents"
+            answer = Answer(question=question, answer=message, abstained=True, error=message)
+        else:
+            pieces: list[str] = []
+            k_used = _clamp_k(k, self.default_k)
+            for item in live.engine.stream(question, conv.history(), k=k_used, doc_ids=chosen):
+                if isinstance(item, Answer):
+                    answer = item
+                    break
+                pieces.append(item)
+                yield bubble(pending=(question, "".join(pieces))), *(gr.skip(),) * 4
+        assert answer is not None  # Engine.stream always ends with the Answer
+        conv = conv.add(question, answer)
+        keep_typed = question if answer.error else gr.skip()  # a refused question returns to the box
+        yield (*self.page(conv), conv, keep_typed, _saved(conv, live.documents))
+
+    def clear(self) -> tuple[Any, ...]:
+        empty = Conversation()
+        return (*self.page(empty), empty, "", _saved(empty, self.live.documents))
+
+    def restore(self, text: str) -> tuple[Any, ...]:
+        conv = saved.loads(text, self.live.documents)
+        return (*self.page(conv), conv, _saved(conv, self.live.documents))
+
+    def ask_api(self, question: str, k: int | None = None) -> dict[str, Any]:
+        """Answer one question about the indexed documents; the same JSON as `rag ask --json`."""
+        return self.live.engine.ask(question, k=_clamp_k(k, self.default_k)).to_dict()
+
+    def add(self, files: Sequence[Any] | None, conv: Conversation) -> tuple[Any, ...]:
+        """Index uploaded files (Gradio's temporary copies, removed afterwards: the index keeps its own)."""
+        paths = [Path(f if isinstance(f, str) else getattr(f, "name", str(f))) for f in files or []]
+        embedder = self.live.engine.embedder
+        try:
+            return self._change(lambda: library.add_files(self.settings, lambda: embedder, paths), conv)
+        finally:
+            for path in paths:
+                path.unlink(missing_ok=True)
+
+    def remove(self, doc_id: str | None, conv: Conversation) -> tuple[Any, ...]:
+        if not doc_id:
+            return (*(gr.skip(),) * 11, _status("Choose a document to remove first.", error=True))
+        live = self.live
+        embedder = live.engine.embedder
+        return self._change(
+            lambda: library.remove_document(self.settings, lambda: embedder, live.documents, doc_id), conv
+        )
+
+    def _change(self, run: Callable[[], library.Change], conv: Conversation) -> tuple[Any, ...]:
+        """Run an upload or removal, then serve the new index: a new engine over the same model."""
+        with self.changing:
+            try:
+                change = run()
+            except (RagError, OSError) as exc:
+                return (*(gr.skip(),) * 11, _status(str(exc), error=True))
+            old = self.live.engine
+            store = change.index.store
+            engine = dataclasses.replace(old, retriever=Retriever(store, old.settings), index=change.index)
+            self.live = Served(engine, tuple(draw_examples(store.documents, engine.ask)))
+        return (*self.documents_view(conv), _status(change.message))
+
+    def documents_view(self, conv: Conversation) -> tuple[Any, ...]:
+        """Everything that names or lists the documents, for the current index.
+
+        Outputs: header, question box, the example buttons, document list, scope, removal choice,
+        chat, article."""
+        live = self.live
+        names = sorted(live.documents)
+        return (
+            _header(live),
+            gr.update(placeholder=_placeholder(live)),
+            *[
+                gr.update(value=q, visible=True) if q else gr.update(visible=False)
+                for q in _example_slots(live)
+            ],
+            documents_html(live, self.settings),
+            gr.update(choices=names, value=names),
+            gr.update(choices=names, value=None),
+            *self.page(conv),
+        )
 
 
 def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
     """The Gradio app over `engine` (default: the process's engine for `settings`, loaded now)."""
-    engine = engine or get_engine(settings)
-    documents = engine.retriever.store.documents
-    default_k = max(1, min(MAX_K, settings.top_k))
-
-    def chat_turn(question: str, k: float, conv: Conversation) -> tuple[str, str, Conversation, Any]:
-        question = question if isinstance(question, str) else ""
-        answer = engine.ask(question, conv.history(), k=_clamp_k(k, default_k))
-        conv = conv.add(question, answer)
-        keep_typed = gr.skip() if answer.error else ""  # a refused question stays in the box to be fixed
-        return chat_html(conv, documents), article_html(conv, documents), conv, keep_typed
-
-    def clear() -> tuple[str, str, Conversation, str]:
-        empty = Conversation()
-        return chat_html(empty, documents), article_html(empty, documents), empty, ""
-
-    def ask_api(question: str, k: int = default_k) -> dict[str, Any]:
-        """Answer one question about the article; the same JSON as `rag ask --json`."""
-        return engine.ask(question, k=_clamp_k(k, default_k)).to_dict()
-
-    with gr.Blocks(title="Ask the article", analytics_enabled=False) as app:
+    handlers = ChatApp(engine or get_engine(settings))
+    live = handlers.live
+    with gr.Blocks(title=library.title(live.documents), analytics_enabled=False) as app:
         conv = gr.State(Conversation())
-        gr.HTML(_header(list(documents)), elem_id="rag-header")
+        header = gr.HTML(_header(live), elem_id="rag-header")
+        gr.HTML(
+            '<div id="rag-live" class="sr-only" role="status" aria-live="polite" aria-atomic="true"></div>',
+            elem_id="rag-live-box",
+        )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
                 chat = gr.HTML(
-                    chat_html(Conversation(), documents),
+                    chat_html(Conversation(), live.documents, subject=live.subject),
                     elem_id="rag-chat",
                     js_on_load=CHAT_JS,
                     apply_default_css=False,
                 )
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
-                        placeholder="Ask a question about the article, e.g. Who is the US special envoy?",
+                        label="Your question",
+                        placeholder=_placeholder(live),
                         show_label=False,
                         lines=1,
                         max_lines=4,
@@ -96,34 +247,77 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
                     )
                     ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
                 with gr.Row(elem_id="rag-examples"):
-                    examples = [gr.Button(q, size="sm", min_width=60, scale=0) for q in EXAMPLES]
-                with gr.Row(equal_height=True):
+                    example_buttons = [
+                        gr.Button(q or "-", size="sm", min_width=60, scale=0, visible=bool(q))
+                        for q in _example_slots(live)
+                    ]
+                with gr.Row(elem_id="rag-conv-tools"):
+                    clear_button = gr.Button("New conversation", size="sm", scale=0, elem_id="rag-clear")
+                    export_button = gr.Button("Export as Markdown", size="sm", scale=0, elem_id="rag-export")
+                with gr.Accordion("Documents", open=False, elem_id="rag-docs"):
+                    docs_list = gr.HTML(documents_html(live, handlers.settings), elem_id="rag-doc-list")
+                    names = sorted(live.documents)
+                    scope = gr.CheckboxGroup(names, value=names, label="Search in", elem_id="rag-scope")
+                    upload = gr.UploadButton(
+                        UPLOAD_LABEL,
+                        file_types=list(library.UPLOAD_SUFFIXES),
+                        file_count="multiple",
+                        size="sm",
+                        elem_id="rag-upload",
+                    )
+                    with gr.Row(equal_height=True):
+                        to_remove = gr.Dropdown(
+                            names,
+                            value=None,
+                            label="Document to remove",
+                            scale=3,
+                            elem_id="rag-remove-choice",
+                        )
+                        remove_button = gr.Button(
+                            "Remove from index", size="sm", scale=1, elem_id="rag-remove"
+                        )
+                    status = gr.HTML("", elem_id="rag-doc-status")
+                with gr.Accordion("Details", open=False, elem_id="rag-details"):
                     k = gr.Slider(
                         1,
                         MAX_K,
-                        value=default_k,
+                        value=handlers.default_k,
                         step=1,
                         label="Passages to retrieve (k)",
                         elem_id="rag-k",
-                        scale=4,
                     )
-                    clear_button = gr.Button("New conversation", size="sm", scale=1, elem_id="rag-clear")
             with gr.Column(scale=2, min_width=300):
                 article = gr.HTML(
-                    article_html(Conversation(), documents),
+                    article_html(Conversation(), live.documents),
                     elem_id="rag-article",
                     js_on_load=ARTICLE_JS,
                     apply_default_css=False,
                 )
+        saved_box = gr.Textbox(visible="hidden", elem_id="rag-saved", label="Saved conversation")
 
-        outputs = [chat, article, conv, question]
-        common: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
-        question.submit(chat_turn, [question, k, conv], outputs, **common)
-        ask_button.click(chat_turn, [question, k, conv], outputs, **common)
-        for button in examples:
-            button.click(chat_turn, [button, k, conv], outputs, **common)
-        clear_button.click(clear, None, outputs, **common)
-        gr.api(ask_api, api_name="ask")
+        common: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+        turn_outputs = [chat, article, conv, question, saved_box]
+        gr.on(
+            [question.submit, ask_button.click],
+            handlers.chat_turn,
+            [question, k, scope, conv],
+            turn_outputs,
+            trigger_mode="once",
+            **common,
+        )
+        for button in example_buttons:
+            button.click(
+                handlers.chat_turn, [button, k, scope, conv], turn_outputs, trigger_mode="once", **common
+            )
+        clear_button.click(handlers.clear, None, [chat, article, conv, question, saved_box], **common)
+        export_button.click(None, saved_box, None, js=EXPORT_JS, **common)
+        saved_box.change(None, saved_box, None, js=SAVE_JS, **common)
+        app.load(handlers.restore, saved_box, [chat, article, conv, saved_box], js=RESTORE_JS, **common)
+
+        view = [header, question, *example_buttons, docs_list, scope, to_remove, chat, article, status]
+        upload.upload(handlers.add, [upload, conv], view, **common)
+        remove_button.click(handlers.remove, [to_remove, conv], view, **common)
+        gr.api(handlers.ask_api, api_name="ask")
     app.queue()
     return app
 
@@ -141,6 +335,7 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: 
         ssr_mode=False,
         mcp_server=False,
         quiet=not block,
+        max_file_size=library.MAX_UPLOAD_BYTES,
     )
     return str(url)
 
@@ -152,20 +347,63 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
     launch(app, host, port, block=True)
 
 
+def documents_html(live: Served, settings: Settings) -> str:
+    """The indexed documents, each with its size and whether it was uploaded here."""
+    rows = []
+    for doc_id, doc in sorted(live.documents.items()):
+        words = len(doc.text.split())
+        origin = "uploaded" if library.is_upload(doc, settings) else "indexed from disk"
+        rows.append(
+            f"<li><code>{esc(doc_id)}</code> <span class='meta'>{words:,} words · {origin}</span></li>"
+        )
+    count = len(rows)
+    return (
+        f"<p class='doc-count'>{count} document{'s' if count != 1 else ''} in the index</p>"
+        f"<ul class='doc-list'>{''.join(rows)}</ul>"
+    )
+
+
+def _example_slots(live: Served) -> list[str]:
+    """The example questions, padded with "" (a hidden button) to MAX_EXAMPLES."""
+    return [*live.examples, *[""] * MAX_EXAMPLES][:MAX_EXAMPLES]
+
+
+def _scope(chosen: list[str] | None, documents: dict[str, Document]) -> frozenset[str] | None:
+    """The documents a question searches: None for all of them."""
+    if chosen is None:
+        return None
+    picked = frozenset(c for c in chosen if c in documents)
+    return None if picked == frozenset(documents) else picked
+
+
+def _saved(conv: Conversation, documents: dict[str, Document]) -> str:
+    """The conversation for the browser to keep, with its Markdown for the export button."""
+    markdown = conversation_markdown(conv, documents, f"Conversation with {library.subject(documents)}")
+    return saved.dumps(conv, markdown=markdown)
+
+
+def _status(message: str, *, error: bool = False) -> str:
+    return f'<p class="doc-status{" error" if error else ""}" role="status">{esc(message)}</p>'
+
+
+def _placeholder(live: Served) -> str:
+    example = f", e.g. {live.examples[0]}" if live.examples else ""
+    return f"Ask a question about {live.subject}{example}"
+
+
 def _clamp_k(k: object, default: int) -> int:
     try:
         value = int(float(k))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
     return max(1, min(MAX_K, value))
 
 
-def _header(doc_ids: list[str]) -> str:
-    from ui.render import esc
-
+def _header(live: Served) -> str:
+    doc_ids = sorted(live.documents)
     names = ", ".join(doc_ids[:3]) + (f" and {len(doc_ids) - 3} more" if len(doc_ids) > 3 else "")
     return (
-        "<h1>Ask the article</h1>"
+        f"<h1>{esc(library.title(doc_ids))}</h1>"
         f"<p>Answers come only from <code>{esc(names)}</code>, quoted word for word. "
-        "Click a number to see its quote in the article.</p>"
+        f"Click a number to see its quote in {esc(live.subject)}.</p>"
     )

@@ -1,7 +1,94 @@
 // js_on_load of the chat (gr.HTML): `element` is the component, `watch` runs after a re-render.
-// A click on a citation marker scrolls the article panel to its highlighted quote and flashes it;
-// a new answer scrolls the chat to the newest turn.
-function ragShowQuote(n) {
+// - A citation marker (a button) shows its quote in a popover on hover, focus and tap (CSS), and a
+//   click scrolls the documents panel to the highlighted quote; when that moved the whole page (phones),
+//   a "Back to answer" button returns to the marker.
+// - The Ask button is disabled while the box is empty or a question is being answered; Enter and
+//   clicks do nothing then (no empty bubbles, no double submits).
+// - A new answer is announced in the live region (#rag-live) and scrolled into view.
+// - Copy buttons copy an answer with its sources.
+const box = () => document.querySelector("#rag-question textarea");
+const askButton = () => document.querySelector("button#rag-ask") || document.querySelector("#rag-ask button");
+let busy = false;
+let busySince = 0;
+
+function syncAsk() {
+  const b = askButton();
+  const t = box();
+  if (busy && !element.querySelector('.turn[data-kind="pending"]') && Date.now() - busySince > 8000) {
+    busy = false; // the server never started this question (an error): let the user try again
+  }
+  if (b && t) {
+    const off = busy || !t.value.trim();
+    b.disabled = off;
+    b.setAttribute("aria-disabled", String(off));
+  }
+}
+
+function startAsking() {
+  busy = true;
+  busySince = Date.now();
+  setTimeout(syncAsk, 0);
+}
+
+document.addEventListener(
+  "keydown",
+  (event) => {
+    if (event.key !== "Enter" || event.shiftKey || !event.target.closest || !event.target.closest("#rag-question")) return;
+    if (busy || !event.target.value.trim()) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    startAsking();
+  },
+  true,
+);
+
+document.addEventListener(
+  "click",
+  (event) => {
+    if (!event.target.closest) return;
+    const ask = event.target.closest("#rag-ask");
+    const example = event.target.closest("#rag-examples button");
+    if (!ask && !example) return;
+    const t = box();
+    if (busy || (ask && (!t || !t.value.trim()))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    startAsking();
+  },
+  true,
+);
+
+document.addEventListener("input", (event) => {
+  if (event.target.closest && event.target.closest("#rag-question")) syncAsk();
+});
+setInterval(syncAsk, 400); // Gradio sets the box's value without input events (after an answer, a reload)
+
+// ---- citations: scroll to the quote, and back
+let backButton = null;
+let cameFrom = null;
+
+function ragBackButton() {
+  if (backButton) return backButton;
+  backButton = document.createElement("button");
+  backButton.type = "button";
+  backButton.className = "rag-back";
+  backButton.textContent = "Back to answer";
+  backButton.hidden = true;
+  backButton.addEventListener("click", () => {
+    backButton.hidden = true;
+    if (!cameFrom || !cameFrom.isConnected) return;
+    cameFrom.scrollIntoView({ block: "center" });
+    cameFrom.focus({ preventScroll: true });
+  });
+  document.body.appendChild(backButton);
+  return backButton;
+}
+
+function ragShowQuote(n, from) {
   const mark = document.getElementById("rag-mark-" + n);
   if (!mark) return;
   const target = mark.closest("mark") || mark;
@@ -12,7 +99,9 @@ function ragShowQuote(n) {
   }
   const r = target.getBoundingClientRect();
   if (r.top < 0 || r.bottom > window.innerHeight) {
-    target.scrollIntoView({ block: "center", behavior: "smooth" });
+    target.scrollIntoView({ block: "center", behavior: "instant" });
+    cameFrom = from;
+    ragBackButton().hidden = false; // the page moved away from the answer
   }
   document.querySelectorAll(".rag-article mark.flash").forEach((m) => m.classList.remove("flash"));
   void target.offsetWidth; // restart the animation
@@ -20,16 +109,74 @@ function ragShowQuote(n) {
 }
 
 element.addEventListener("click", (event) => {
-  const link = event.target.closest("[data-cite]");
-  if (!link) return;
+  const copy = event.target.closest("button.copy");
+  if (copy) {
+    ragCopy(copy);
+    return;
+  }
+  const cite = event.target.closest("[data-cite]");
+  if (!cite) return;
   event.preventDefault();
-  ragShowQuote(link.dataset.cite);
+  cite.focus({ preventScroll: true }); // Safari does not focus buttons on click; the popover follows focus
+  ragShowQuote(cite.dataset.cite, cite);
 });
 
+element.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && event.target.closest && event.target.closest("button.cite")) event.target.blur();
+});
+
+function ragCopy(button) {
+  const text = button.dataset.copy || "";
+  const done = () => {
+    button.textContent = "Copied";
+    setTimeout(() => (button.textContent = "Copy"), 1500);
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, () => fallbackCopy(text) && done());
+  } else if (fallbackCopy(text)) {
+    done();
+  }
+}
+
+function fallbackCopy(text) {
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.appendChild(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand("copy");
+  } catch (e) {}
+  area.remove();
+  return ok;
+}
+
+// ---- after each render: busy state, the live region, scrolling to the newest turn
+let announced = "";
+
 watch("value", () => {
-  const log = element.querySelector(".rag-chat");
   const turns = element.querySelectorAll(".turn");
   const last = turns[turns.length - 1];
+  busy = !!(last && last.dataset.kind === "pending");
+  syncAsk();
+  setTimeout(syncAsk, 100);
+  if (backButton) backButton.hidden = true;
+  const live = document.getElementById("rag-live");
+  if (live && last && !busy) {
+    const bot = last.querySelector(".msg.bot");
+    const said = bot ? (bot.querySelector(".lead, .notice") || bot).innerText.trim() : "";
+    const text = said ? "Answer: " + said.slice(0, 400) : "";
+    if (text && text !== announced) {
+      live.textContent = text;
+      announced = text;
+    }
+  } else if (live && !last) {
+    announced = "";
+  }
+  const log = element.querySelector(".rag-chat");
   if (!log || !last) return;
   if (log.scrollHeight > log.clientHeight) {
     log.scrollTop = last.offsetTop - log.offsetTop - 8;

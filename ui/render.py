@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rag.types import Answer, Citation, Document, Passage
@@ -32,11 +32,24 @@ CiteKey = tuple[str, int, int]  # (doc_id, start, end)
 SHOWN_QUESTION_CHARS = 300  # a too-long question is shown clipped to this many characters
 _MARKER = re.compile(r"\[(\d+)\]")
 SCORE_HELP = "fused retrieval score (reciprocal rank fusion of cosine and BM25 ranks)"
+# embeddings, overrides and isolates (U+202A-202E, U+2066-2069): shown as they are, they reorder
+# the text around them ("txt.exe" shown as "exe.txt"); the UI drops them from what it shows
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def neutral(text: object) -> str:
+    """Text without bidirectional embedding, override and isolate characters.
+
+    >>> neutral("report\u202egnp.exe")
+    'reportgnp.exe'
+    """
+    return _BIDI_CONTROLS.sub("", str(text))
 
 
 def esc(text: object) -> str:
-    """Text made safe for HTML element content and attribute values (quotes escaped too)."""
-    return html.escape(str(text), quote=True)
+    """Text made safe for HTML element content and attribute values (quotes escaped too), with
+    bidirectional controls dropped so a document cannot reorder what the page shows."""
+    return html.escape(neutral(text), quote=True)
 
 
 # ---------------------------------------------------------------- the conversation
@@ -119,42 +132,99 @@ def place(citation: Citation, documents: Mapping[str, Document]) -> str:
 # ---------------------------------------------------------------- the chat
 
 
-def marker(n: int, quote: str) -> str:
-    """A citation marker: hover shows the quote, a click scrolls the article to it (ui/chat.js)."""
+class Markers:
+    """Makes citation markers with ids unique on the page (each has its own popover)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.count = itertools.count(1)
+
+    def __call__(self, n: int, quote: str) -> str:
+        """A citation marker: a button whose popover shows the quote on hover, focus and tap; a click
+        scrolls the article to it (ui/chat.js)."""
+        pop = f"{self.prefix}-{next(self.count)}"
+        return (
+            f'<button type="button" class="cite" data-cite="{n}" aria-label="Quote {n}" '
+            f'aria-describedby="{pop}">{n}<span class="pop" role="tooltip" id="{pop}">'
+            f"“{esc(quote)}”</span></button>"
+        )
+
+
+def chat_html(
+    conv: Conversation,
+    documents: Mapping[str, Document],
+    *,
+    subject: str = "the article",
+    pending: tuple[str, str] | None = None,
+) -> str:
+    """The conversation; `pending` = (question, text so far) of an answer still being written."""
+    turns = "".join(turn_html(i, t, conv, documents, subject) for i, t in enumerate(conv.turns, 1))
+    if pending is not None:
+        turns += pending_html(len(conv.turns) + 1, *pending, subject)
+    return f'<div class="rag-chat" id="rag-chat-log">{turns or welcome(subject)}</div>'
+
+
+def welcome(subject: str) -> str:
     return (
-        f'<a class="cite" href="#rag-mark-{n}" data-cite="{n}" title="{esc(quote)}" '
-        f'aria-label="quote {n}: {esc(quote)}">{n}</a>'
+        f'<div class="welcome"><p><strong>Ask anything about {esc(subject)}.</strong> '
+        "Each answer quotes it word for word: hover or focus a number to read its quote, "
+        f"click it to see the quote highlighted in {esc(subject)}.</p>"
+        f"<p>If {esc(subject)} does not say, the bot says so and shows the passages that may help.</p></div>"
     )
 
 
-def chat_html(conv: Conversation, documents: Mapping[str, Document]) -> str:
-    if not conv.turns:
-        return f'<div class="rag-chat" id="rag-chat-log">{WELCOME}</div>'
-    turns = "".join(turn_html(i, t, conv, documents) for i, t in enumerate(conv.turns, 1))
-    return f'<div class="rag-chat" id="rag-chat-log">{turns}</div>'
+def user_html(question: str) -> str:
+    return f'<div class="msg user"><div class="bubble" dir="auto">{esc(shown_question(question))}</div></div>'
 
 
-WELCOME = (
-    '<div class="welcome"><p><strong>Ask anything about the article.</strong> '
-    "Each answer quotes it word for word: hover a number to read its quote, "
-    "click it to see the quote highlighted in the article.</p>"
-    "<p>If the article does not say, the bot says so and shows the closest passages instead.</p></div>"
-)
+def pending_html(i: int, question: str, text: str, subject: str) -> str:
+    """The answer being written: visibly provisional and busy until the verified one replaces it."""
+    draft = f'<p class="draft">{esc(text)}</p>' if text.strip() else ""
+    status = "Draft, not yet checked against the quotes…" if draft else f"Looking in {esc(subject)}…"
+    return (
+        f'<div class="turn" id="rag-turn-{i}" data-kind="pending">{user_html(question)}'
+        f'<div class="msg bot pending" aria-busy="true">{draft}<p class="status">{status}</p></div></div>'
+    )
 
 
-def turn_html(i: int, turn: Turn, conv: Conversation, documents: Mapping[str, Document]) -> str:
+def turn_html(
+    i: int, turn: Turn, conv: Conversation, documents: Mapping[str, Document], subject: str = "the article"
+) -> str:
     answer = turn.answer
-    if answer.error:
-        kind, body = "error", f'<p class="notice">{esc(sentence(answer.error))}</p>'
-    elif answer.abstained:
-        kind, body = "abstain", abstain_html(answer)
-    else:
-        kind, body = "answer", answer_html(answer, conv, documents)
+    markers = Markers(f"rag-pop-{i}")
+    kind = answer_kind(answer)
+    if kind == "error":
+        body = f'<p class="notice">{esc(sentence(answer.error))}</p>'
+    elif kind == "abstain":
+        body = abstain_html(answer, documents, subject)
+    elif kind == "answer":
+        body = answer_html(answer, conv, documents, markers)
+    else:  # a reply that is not an answer from the documents (a greeting, another language, ...)
+        body = f'<p class="lead">{esc(answer.answer)}</p>'
+    tools = "" if kind == "error" else tools_html(i, answer, conv, documents)
     return (
-        f'<div class="turn" id="rag-turn-{i}" data-kind="{kind}">'
-        f'<div class="msg user"><div class="bubble">{esc(shown_question(turn.question))}</div></div>'
-        f'<div class="msg bot {kind}">{body}</div></div>'
+        f'<div class="turn" id="rag-turn-{i}" data-kind="{kind}">{user_html(turn.question)}'
+        f"{understood_html(answer)}"
+        f'<div class="msg bot {kind}">{body}{tools}</div></div>'
     )
+
+
+def answer_kind(answer: Answer) -> str:
+    """answer, abstain or error, or the pipeline's own kind of reply (e.g. a greeting)."""
+    if answer.error:
+        return "error"
+    own = str(getattr(answer, "kind", "") or "")
+    if own and own not in ("answer", "abstain", "abstained", "not_found"):
+        return "reply"
+    return "abstain" if answer.abstained else "answer"
+
+
+def understood_html(answer: Answer) -> str:
+    """'Understood as: …' when a follow-up was read as a fuller question."""
+    resolved = " ".join(answer.resolved_question.split())
+    if not resolved or resolved.casefold() == " ".join(answer.question.split()).casefold():
+        return ""
+    return f'<p class="understood">Understood as: <q>{esc(resolved)}</q></p>'
 
 
 def shown_question(question: str) -> str:
@@ -174,26 +244,29 @@ def sentence(message: str) -> str:
     return message if message.endswith((".", "!", "?")) else message + "."
 
 
-def answer_html(answer: Answer, conv: Conversation, documents: Mapping[str, Document]) -> str:
+def answer_html(
+    answer: Answer, conv: Conversation, documents: Mapping[str, Document], markers: Markers | None = None
+) -> str:
+    markers = markers or Markers("rag-pop")
     numbers = [conv.number(c) for c in answer.citations]
     quotes = "".join(
-        f'<li><span class="qnum">{marker(n, c.quote)}</span><div><blockquote>“{esc(c.quote)}”</blockquote>'
+        f'<li><span class="qnum">{markers(n, c.quote)}</span><div><blockquote>“{esc(c.quote)}”</blockquote>'
         f'<div class="where">{esc(place(c, documents))}</div></div></li>'
         for n, c in zip(numbers, answer.citations, strict=True)
     )
     return (
-        f'<p class="lead">{lead_html(answer, numbers)}</p>'
-        f'<ol class="quotes" aria-label="quotes from the article">{quotes}</ol>'
-        f"{passages_html(answer.passages, opened=False)}"
+        f'<p class="lead">{lead_html(answer, numbers, markers)}</p>'
+        f'<ol class="quotes" aria-label="Quotes">{quotes}</ol>'
     )
 
 
-def lead_html(answer: Answer, numbers: list[int]) -> str:
+def lead_html(answer: Answer, numbers: list[int], markers: Markers | None = None) -> str:
     """The answer text without its inline quotes, its [i] markers renumbered for the conversation.
 
     'dozen [1]. “In return, …” [1]' becomes 'dozen ¹.' with ¹ a marker for the conversation's
     number of citation 1; a lead without markers ('The article says:') gets every marker.
     """
+    markers = markers or Markers("rag-pop")
     text = answer.answer
     for c in answer.citations:
         text = re.sub(re.escape(f"“{c.quote}”") + r"\s*(\[\d+\])?", "", text)
@@ -206,12 +279,12 @@ def lead_html(answer: Answer, numbers: list[int]) -> str:
         if not 1 <= i <= len(numbers):
             continue
         parts.append(_lead_text(text[pos : m.start()], answer.direct_answer))
-        parts.append(marker(numbers[i - 1], answer.citations[i - 1].quote))
+        parts.append(markers(numbers[i - 1], answer.citations[i - 1].quote))
         pos = m.end()
         seen_marker = True
     parts.append(_lead_text(text[pos:], answer.direct_answer))
     if not seen_marker:
-        parts.extend(" " + marker(n, c.quote) for n, c in zip(numbers, answer.citations, strict=True))
+        parts.extend(" " + markers(n, c.quote) for n, c in zip(numbers, answer.citations, strict=True))
     return "".join(parts)
 
 
@@ -223,32 +296,88 @@ def _lead_text(text: str, direct: str) -> str:
     return esc(text)
 
 
-def abstain_html(answer: Answer) -> str:
-    head, _, rest = answer.answer.partition(". ")
-    detail = f" {esc(rest)}" if rest else ""
+def abstain_html(answer: Answer, documents: Mapping[str, Document], subject: str = "the article") -> str:
+    """No answer found: the pipeline's words, then the closest passages as ones that may help."""
+    helpful = "".join(
+        f'<li><p class="ptext">{esc(" ".join(p.chunk.text.split()))}</p>'
+        f'<div class="where">{esc(passage_place(p, documents))}</div></li>'
+        for p in answer.passages
+    )
+    may_help = (
+        f'<div class="may-help"><p class="may-help-title">These passages may help</p><ol>{helpful}</ol></div>'
+        if helpful
+        else ""
+    )
     return (
-        '<p class="notice"><span class="badge">Not in the article</span> '
-        f"<strong>{esc(head.rstrip('.'))}.</strong>{detail}</p>"
-        f"{passages_html(answer.passages, opened=True)}"
+        f'<p class="notice"><span class="badge">Not found in {esc(subject)}</span> {esc(answer.answer)}</p>'
+        f"{may_help}"
     )
 
 
-def passages_html(passages: Iterable[Passage], *, opened: bool) -> str:
-    items = list(passages)
-    if not items:
-        return ""
+def passage_place(passage: Passage, documents: Mapping[str, Document]) -> str:
+    c = passage.chunk
+    return place(Citation(c.doc_id, c.start, c.end, c.text), documents)
+
+
+def tools_html(i: int, answer: Answer, conv: Conversation, documents: Mapping[str, Document]) -> str:
+    """A copy button and, folded away, the details: question as understood, scores and chunk ids."""
+    copy = (
+        f'<button type="button" class="copy" data-copy="{esc(answer_plain(answer, conv, documents))}" '
+        f'aria-label="Copy answer {i}">Copy</button>'
+    )
+    return f'<div class="tools">{copy}{details_html(answer)}</div>'
+
+
+def details_html(answer: Answer) -> str:
     rows = "".join(
         f'<li><div class="pmeta"><span class="pid">{esc(p.chunk.chunk_id)}</span> '
         f'<span class="score" title="{SCORE_HELP}">score {p.score:.4f}</span> '
         f'<span class="sub">cosine {p.dense_score:.3f} · BM25 {p.lexical_score:.2f}</span></div>'
         f'<p class="ptext">{esc(" ".join(p.chunk.text.split()))}</p></li>'
-        for p in items
+        for p in answer.passages
     )
-    label = "Closest passages" if opened else "Retrieved passages"
+    facts = f"evidence score {answer.confidence:.3f}"
+    if answer.resolved_question:
+        facts += f" · searched for: {answer.resolved_question}"
     return (
-        f'<details class="passages"{" open" if opened else ""}>'
-        f"<summary>{label} ({len(items)}) and their scores</summary><ol>{rows}</ol></details>"
+        f'<details class="details"><summary>Details</summary><p class="facts">{esc(facts)}</p>'
+        f'<p class="facts">Retrieved passages ({len(answer.passages)}) and their scores:</p><ol>{rows}</ol>'
+        "</details>"
     )
+
+
+def answer_plain(answer: Answer, conv: Conversation, documents: Mapping[str, Document]) -> str:
+    """The answer as plain text with its sources: what the copy button copies."""
+    if answer.error:
+        return sentence(answer.error)
+    text = neutral(answer.answer)
+    for i, c in enumerate(answer.citations, 1):
+        text = text.replace(f"[{i}]", f"[{conv.number(c)}]")
+    sources = "\n".join(
+        f"[{conv.number(c)}] {neutral(place(c, documents))}: “{neutral(c.quote)}”" for c in answer.citations
+    )
+    return f"{text}\n\n{sources}" if sources else text
+
+
+def conversation_markdown(conv: Conversation, documents: Mapping[str, Document], title: str) -> str:
+    """The whole conversation as Markdown, each answer with its quotes (the export button's file)."""
+    out = [f"# {neutral(title)}", ""]
+    for turn in conv.turns:
+        answer = turn.answer
+        out += [f"**You:** {neutral(' '.join(turn.question.split()))}", ""]
+        if understood_html(answer):
+            out += [f"*Understood as: {neutral(answer.resolved_question)}*", ""]
+        body = sentence(answer.error) if answer.error else neutral(answer.answer)
+        for i, c in enumerate(answer.citations, 1):
+            body = body.replace(f"[{i}]", f"[{conv.number(c)}]")
+        out += [f"**Answer:** {body}", ""]
+        for c in answer.citations:
+            out += [f"> [{conv.number(c)}] “{neutral(c.quote)}”  ", f"> — {neutral(place(c, documents))}", ""]
+        if answer.abstained and answer.passages and not answer.error:
+            out += ["These passages may help:", ""]
+            out += [f"- {neutral(' '.join(p.chunk.text.split()))}" for p in answer.passages]
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
 
 
 # ---------------------------------------------------------------- the article

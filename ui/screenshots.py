@@ -2,15 +2,18 @@
 
 Starts the app in this process on a free localhost port over the configured index (RAG_INDEX_DIR,
 default index/), asks a few questions in headless Chromium (Debian's /usr/bin/chromium, through
-Playwright) and saves docs/screenshot-desktop.png (1280x900, a clicked citation),
-docs/screenshot-phone.png (390x844) and docs/screenshot-abstain.png (a question the article does
-not answer).
+Playwright) and saves docs/screenshot-desktop.png (1280x900, a follow-up shown as understood and a
+clicked citation highlighted in the article), docs/screenshot-phone.png (390x844) and
+docs/screenshot-abstain.png (a question the article does not answer). Then it indexes the sample
+documents of docs/sample-documents/ (a Markdown handbook and an HTML travel policy) into a
+temporary index and saves docs/screenshot-own-documents.png: the page as it names and lists them.
 """
 
 from __future__ import annotations
 
 import argparse
 import socket
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,8 @@ CONVERSATION = (
     "Why did it close them?",
 )
 UNANSWERABLE = "What is the population of Minsk?"
+SAMPLES = PROJECT_ROOT / "docs" / "sample-documents"
+OWN_QUESTIONS = ("How many days of paid holiday do employees get?", "Who books the flights?")
 VIEWPORTS: dict[str, Any] = {
     "desktop": {"width": 1280, "height": 900},
     "phone": {"width": 390, "height": 844},
@@ -43,57 +48,102 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs")
     args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
 
     from playwright.sync_api import sync_playwright
 
-    from ui.app import build_app, launch
-
-    app = build_app(Settings.from_env())
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    url = launch(app, "127.0.0.1", port, block=False)
-    args.out.mkdir(parents=True, exist_ok=True)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with serving(Settings.from_env()) as url:
             for name, viewport in VIEWPORTS.items():
-                page = browser.new_page(viewport=viewport)
-                page.goto(url)
-                page.wait_for_selector("#rag-question textarea")
+                page = open_page(browser, url, viewport)
                 shoot(page, name, args.out / f"screenshot-{name}.png")
-                page.close()
-            page = browser.new_page(viewport=VIEWPORTS["desktop"])
-            page.goto(url)
-            page.wait_for_selector("#rag-question textarea")
-            ask(page, UNANSWERABLE, 0)
-            page.wait_for_timeout(400)
+                page.context.close()
+            page = open_page(browser, url, VIEWPORTS["desktop"])
+            ask(page, UNANSWERABLE)
             page.locator("#rag-chat").screenshot(path=str(args.out / "screenshot-abstain.png"))
             print(f"wrote {args.out / 'screenshot-abstain.png'}")
-            browser.close()
-    finally:
-        app.close()
+            page.context.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            own = Settings.from_env().replace(seeds_dir=SAMPLES, index_dir=Path(tmp) / "index")
+            with serving(own, build=True) as url:
+                page = open_page(browser, url, {"width": 1280, "height": 1100})
+                page.locator("#rag-docs .label-wrap").first.click()
+                for question in OWN_QUESTIONS:
+                    ask(page, question)
+                page.locator(".rag-chat .turn").last.locator(".lead button.cite").first.click()
+                page.wait_for_timeout(600)
+                page.locator("#rag-question textarea").focus()
+                page.mouse.move(5, 5)
+                path = args.out / "screenshot-own-documents.png"
+                page.screenshot(path=str(path))
+                print(f"wrote {path}")
+                page.context.close()
+        browser.close()
     return 0
+
+
+class serving:
+    """The app over `settings` on a free localhost port, closed on exit; `build` indexes first."""
+
+    def __init__(self, settings: Settings, *, build: bool = False) -> None:
+        self.settings, self.build = settings, build
+
+    def __enter__(self) -> str:
+        from rag.indexer import update_index
+        from rag.pipeline import Engine
+        from ui.app import build_app, launch
+
+        if self.build:
+            from rag.embed import SentenceTransformerEmbedder
+
+            embedder = SentenceTransformerEmbedder()
+            update_index(self.settings, lambda: embedder, [self.settings.seeds_dir])
+            self.app = build_app(self.settings, Engine.load(self.settings, embedder))
+        else:
+            self.app = build_app(self.settings)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        return launch(self.app, "127.0.0.1", port, block=False)
+
+    def __exit__(self, *exc: object) -> None:
+        self.app.close()
+
+
+def open_page(browser: Any, url: str, viewport: dict[str, int]) -> Any:
+    page = browser.new_context(viewport=viewport).new_page()
+    page.goto(url)
+    page.wait_for_selector("#rag-question textarea")
+    return page
 
 
 def shoot(page: Any, name: str, path: Path) -> None:
     questions = CONVERSATION if name == "desktop" else CONVERSATION[:2]
-    for i, question in enumerate(questions):
-        ask(page, question, i)
-    page.wait_for_timeout(400)
-    if name == "desktop":  # show a clicked citation: the third turn's marker, highlighted in the article
-        page.locator(".rag-chat .turn").nth(2).locator(".lead a.cite").first.click()
-        page.wait_for_timeout(400)
+    for question in questions:
+        ask(page, question)
+    if name == "desktop":  # the follow-up's citation, clicked: highlighted in the article, its quote shown
+        marker = page.locator(".rag-chat .turn").nth(2).locator(".lead button.cite").first
+        marker.click()
+        page.wait_for_timeout(600)
+        page.locator("#rag-question textarea").focus()  # the quote is listed: no popover over it
+        page.mouse.move(5, 5)
     else:  # the newest answer, at the top of the phone's screen
         page.locator(".rag-chat .turn").last.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
     page.screenshot(path=str(path))
     print(f"wrote {path}")
 
 
-def ask(page: Any, question: str, turns_before: int) -> None:
+def ask(page: Any, question: str) -> None:
+    """Type `question`, press Enter and wait until its verified answer is shown."""
+    n = page.locator(".rag-chat .turn").count()
     page.fill("#rag-question textarea", question)
     page.press("#rag-question textarea", "Enter")
-    page.wait_for_function(f"document.querySelectorAll('.rag-chat .turn').length > {turns_before}")
+    page.wait_for_function(
+        f"document.querySelectorAll('.rag-chat .turn:not([data-kind=pending])').length > {n}"
+    )
+    page.wait_for_timeout(400)
 
 
 if __name__ == "__main__":
