@@ -27,6 +27,7 @@ import gradio as gr
 
 from rag.config import Settings
 from rag.pipeline import Engine, get_engine
+from ui import openai_api
 from ui.render import Conversation, article_html, chat_html
 
 HERE = Path(__file__).resolve().parent
@@ -125,6 +126,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         clear_button.click(clear, None, outputs, **common)
         gr.api(ask_api, api_name="ask")
     app.queue()
+    app.rag_engine = engine  # type: ignore[attr-defined]  # for the OpenAI-compatible API (ui/openai_api.py)
     return app
 
 
@@ -141,6 +143,8 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: 
         ssr_mode=False,
         mcp_server=False,
         quiet=not block,
+        # POST /v1/chat/completions and GET /v1/models, in front of Gradio's own routes
+        app_kwargs={"routes": openai_api.routes(app.rag_engine)} if hasattr(app, "rag_engine") else None,
     )
     return str(url)
 
