@@ -126,7 +126,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         clear_button.click(clear, None, outputs, **common)
         gr.api(ask_api, api_name="ask")
     app.queue()
-    app.rag_engine = engine  # type: ignore[attr-defined]  # for the OpenAI-compatible API (ui/openai_api.py)
+    app.rag_engine = engine  # for the OpenAI-compatible API (ui/openai_api.py)
     return app
 
 
