@@ -184,7 +184,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from rag import cli_chat
     from rag.pipeline import get_engine
 
-    print(f"loading the model and the index in {printable(str(settings.index_dir))} …", file=sys.stderr)
+    where = printable(str(settings.index_dir), newlines=False)
+    print(f"loading the model and the index in {where} …", file=sys.stderr)
     engine = get_engine(settings)
 
     def ask(question: str, history: list[tuple[str, str]]) -> Answer:

@@ -144,19 +144,21 @@ def test_terminal_output_has_no_control_characters(tmp_path: Path) -> None:
     settings = Settings(seeds_dir=docs, index_dir=tmp_path / "idx")
     done = _run(["index", str(docs)], settings)
     assert done.returncode == 0, done.stderr
-    for args in (
-        ["ask", "Who retired on Friday after forty years?"],
-        ["ask", "Who took over the lamp?", "--json"],
-    ):
-        out = _run(args, settings)
-        assert out.returncode == 0, out.stderr
-        shown = out.stdout + out.stderr
+    question = "Who retired on Friday after forty years?"
+    raw_json = _run(["ask", question, "--json"], settings).stdout
+    out = _run(["ask", question], settings)
+    assert out.returncode == 0, out.stderr
+    for shown in (out.stdout, out.stderr, raw_json):
         assert not any(ch in shown for ch in "\x1b\x07\u202e\u202c"), shown
-    out = _run(["ask", "Who retired on Friday after forty years?"], settings)
-    assert "keeper\\nnotes.txt" in out.stdout  # the file name's line break, shown escaped
-    assert "\\x1b[2J" in out.stdout  # the document's escape sequence, shown, not obeyed
-    data = json.loads(_run(["ask", "Who took over the lamp?", "--json"], settings).stdout)
-    assert all(c["doc_id"] == evil_name for c in data["citations"])  # the JSON keeps the exact text
+    data = json.loads(raw_json)  # the JSON keeps the exact text, escaped
+    assert data["citations"]
+    for c in data["citations"]:  # the readable form shows control characters as escapes
+        if "\n" in c["doc_id"]:
+            assert "keeper\\nnotes.txt" in out.stdout  # the file name's line break
+        if "\x1b" in c["quote"]:
+            assert "\\x1b[2J" in out.stdout  # the document's escape sequence, shown, not obeyed
+    lamp = _run(["ask", "Who took over the lamp?", "--json"], settings).stdout
+    assert not any(ch in lamp for ch in "\x1b\u202e\u202c") and json.loads(lamp)
 
 
 def test_chat_session_commands_with_a_fake_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
