@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -42,7 +43,9 @@ def _norm(text: str) -> str:
 
 
 def measure_page(html: str, totals: dict[str, int]) -> None:
+    t0 = time.perf_counter()
     out = ingest.html_to_text(html)
+    totals["extract_us"] += int((time.perf_counter() - t0) * 1e6)
     lines = out.splitlines()
     line_set = set(lines)
     soup = BeautifulSoup(html, "html.parser")
@@ -100,7 +103,7 @@ def main() -> None:
         measure_markdown(path, totals)
     t = totals
     print(f"extractor: {ingest.__file__}")
-    print(f"pages {t['pages']}, output {t['chars']:,} chars")
+    print(f"pages {t['pages']}, output {t['chars']:,} chars, extraction {t['extract_us'] / 1e6:.2f} s")
     share = t["chrome_chars"] / max(t["chars"], 1)
     print(f"chrome lines in output: {t['chrome_chars']:,} chars ({share:.1%})")
     print(
