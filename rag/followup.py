@@ -48,6 +48,30 @@ _AUXILIARY = r"(?:did|does|do|is|was|were|are|has|had|have|will|would|can|could|
 _NOUN_ANTECEDENT = re.compile(rf"\b(?i:which|what)\s+(?!{_AUXILIARY})[a-z]+")
 _NAME_ANTECEDENT = re.compile(r"(?<=\w )[A-Z][a-z]+")
 _WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|yesterday|tomorrow"
+_MAX_CHAIN = 3  # earlier turns looked through to understand the previous question
+_BE_HAVE = {"is", "was", "were", "are", "has", "had", "have"}
+# words after "that"/"her" that show it is not a determiner or possessive
+_FUNCTION_WORDS = frozenset(
+    {
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+        "about",
+        "by",
+        "after",
+        "before",
+        "when",
+        "and",
+        "or",
+    }
+    | {"but", "so", "the", "a", "an", "is", "was", "are", "were", "be", "been", "do", "did", "does", "has"}
+    | {"have", "had", "say", "said", "says", "mean", "means", "happen", "happened", "matter", "again", "too"}
+)
 _PERSONAL = {"he", "she", "him", "her", "hers", "his"}
 _NAME_LINKS = {"of", "the", "de", "von", "van", "al", "bin"}
 
@@ -56,7 +80,7 @@ _NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|de|von|van|al|bin)\s+)?[A-Z][
 _QUOTE = re.compile(r"“(.+?)”(?=\s*(?:\[\d+\]|$))", re.DOTALL)
 _NOT_NAMES = re.compile(
     rf"^(?:who|what|which|when|where|why|how|the|a|an|at|in|on|and|but|it|this|that|he|she|they|"
-    rf"i|we|you|there|after|before|perhaps|however|according|{MONTHS})$",
+    rf"i|we|you|there|after|before|perhaps|however|according|yes|no|{_AUXILIARY}|{MONTHS})$",
     re.IGNORECASE,
 )
 
@@ -99,33 +123,68 @@ def needs_context(question: str) -> bool:
 
 
 def resolve(question: str, history: Sequence[tuple[str, str]]) -> str:
-    """The question as it is understood after the earlier turn (or as asked, when it stands alone)."""
+    """The question as it is understood after the earlier turn (or as asked, when it stands alone).
+
+    The earlier question is first understood in its own turn's context, so a chain of follow-ups
+    ("Who is the EU's foreign policy chief?", "What did she say about Putin?", "Which outlet did she
+    say that to?") keeps pointing at the same person."""
     if not history or not needs_context(question):
         return question
     prev_question, prev_answer = history[-1]
-    match = next(iter(_open(question, _REPLACEABLE)), None)
+    prev_question = resolve(prev_question, history[-_MAX_CHAIN:-1]) if len(history) > 1 else prev_question
+    match = next((m for m in _open(question, _REPLACEABLE) if not _determiner(question, m)), None)
     if match:
         pronoun = match.group().lower()
+        possessive = match.group("possessive") or (pronoun == "her" and _before_noun(question, match))
         for candidate in _antecedents(prev_question, prev_answer, personal=pronoun in _PERSONAL):
             if _fits(pronoun, candidate) and candidate.lower() not in question.lower():
-                replacement = candidate if match.group("pronoun") else f"{candidate}’s"
+                replacement = f"{candidate}’s" if possessive else candidate
                 return f"{question[: match.start()]}{replacement}{question[match.end() :]}"
         return question
     return _complete_bare_question(question, prev_question, _gist(prev_answer)) or question
 
 
+def _determiner(question: str, match: re.Match[str]) -> bool:
+    """Is "this/that/these/those" a determiner here ("those sanctions", "that move")? Then it is
+    the noun after it that points back, and no single name can stand in for the two words."""
+    return match.group().lower() in ("this", "that", "these", "those") and _before_noun(question, match)
+
+
+def _before_noun(question: str, match: re.Match[str]) -> bool:
+    """Does a word that can be a noun follow the match ("her husband", not "her the letter" or "her?")?"""
+    following = re.match(r"\s+([a-z]+)\b", question[match.end() :])
+    return bool(following) and following.group(1) not in _FUNCTION_WORDS  # type: ignore[union-attr]
+
+
 def _antecedents(prev_question: str, prev_answer: str, *, personal: bool) -> Iterator[str]:
-    """What a pronoun may point back to, most likely first (see the module's step 1). For "he" or
-    "she" the names in the quotes count too, a full name ("John Coale") before a single word
-    (which may be a place: "Minsk"); "it" or "they" are only the short answer or a name asked about."""
+    """What a pronoun may point back to, most likely first (see the module's step 1).
+
+    "it"/"they": the short answer, the earlier question's subject ("the US embassy in Minsk" of
+    "When was the US embassy in Minsk closed?"), the names it asked about. "he"/"she": the short
+    answer, then names from the earlier question, the answer's own words and the quotes, a full
+    name ("John Coale") before a single word (which may be a place: "Minsk")."""
     gist = _gist(prev_answer)
     if gist:
         yield gist
+    lead = re.split(r"“|\[\d+\]", prev_answer, maxsplit=1)[0]
     if not personal:
+        subject = _subject(prev_question)
+        if subject:
+            yield subject
         yield from _names(prev_question)
         return
-    names = _names(prev_question) + [n for q in _QUOTE.findall(prev_answer) for n in _names(q)]
+    names = _names(prev_question) + _names(lead) + [n for q in _QUOTE.findall(prev_answer) for n in _names(q)]
     yield from sorted(dict.fromkeys(names), key=lambda n: -min(len(n.split()), 2))
+
+
+def _subject(question: str) -> str:
+    """The subject of a be/have question: "When was the US embassy in Minsk closed?" -> "the US
+    embassy in Minsk" (everything between the auxiliary and the final verb); '' otherwise."""
+    clause = _CLAUSE.match(question.strip())
+    if not clause or clause.group("noun") or clause.group("aux").lower() not in _BE_HAVE:
+        return ""
+    words = clause.group("rest").split()
+    return " ".join(words[:-1]) if 2 <= len(words) <= _MAX_SUBJECT_WORDS + 1 else ""
 
 
 def _names(text: str) -> list[str]:
@@ -135,7 +194,7 @@ def _names(text: str) -> list[str]:
         words = m.group().split()
         while words and _NOT_NAMES.match(words[0]):
             words = words[1:]
-        name = " ".join(words).rstrip("’'s").rstrip("’'")
+        name = re.sub(r"(?:’s|'s|’|')$", "", " ".join(words))
         if name and not name.isupper():  # "US", "EU": organisations, not people or places
             found.append(name)
     return list(dict.fromkeys(found))

@@ -27,7 +27,32 @@ CASES = [
         "When was the final held?",
         "Sunday [1]. “The river town of Elmford held its annual boat race on Sunday.” [1]",
         "Why was it delayed?",
-        "Why was it delayed?",  # "it" is not a day: left as asked, nothing glued on
+        "Why was the final delayed?",  # "it" is not the day but the earlier question's subject
+    ),
+    (
+        "When was the final held?",
+        "Sunday [1]. “The river town of Elmford held its annual boat race on Sunday.” [1]",
+        "Who won it?",
+        "Who won the final?",
+    ),
+    # "her" before a noun is possessive; "that"/"those" before a noun are determiners, left alone
+    (
+        "Who captained the winning crew?",
+        "Mara Quill, the captain of Lower Brook.",
+        "What is her boat's name?",
+        "What is Mara Quill’s boat's name?",
+    ),
+    (
+        "Who rang the bell?",
+        "The mayor [1].",
+        "Why did the mayor praise those volunteers?",
+        "Why did the mayor praise those volunteers?",
+    ),
+    (
+        "Which crew won?",
+        "Lower Brook [1].",
+        "How did the papers describe that win?",
+        "How did the papers describe that win?",
     ),
     # a bakery
     (
@@ -102,6 +127,19 @@ def test_follow_ups_are_understood(prev_q: str, prev_a: str, question: str, expe
     resolved = resolve(question, [(prev_q, prev_a)])
     assert resolved == expected
     assert "(" not in resolved  # nothing glued on in brackets
+
+
+def test_a_chain_of_follow_ups_keeps_its_person() -> None:
+    history = [
+        ("Who is the festival's director?", "Ines Varga."),
+        ("What did she say about Tomas Reed?", "That he baked the best bread in town."),
+    ]
+    assert resolve("Which paper did she say that to?", history) == "Which paper did Ines Varga say that to?"
+    history = [
+        ("Who is Tomas Reed?", "The baker on Mill Street."),
+        ("Was he at the race?", "Yes, he was among the crowd."),
+    ]
+    assert resolve("What did he sell there?", history) == "What did Tomas Reed sell there?"
 
 
 def test_only_the_last_turn_counts_and_no_history_changes_nothing() -> None:
