@@ -61,6 +61,7 @@ class Session:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps({"turns": self.turns}, ensure_ascii=False), encoding="utf-8")
+            tmp.chmod(0o600)  # a conversation is the user's own business
             tmp.replace(self.path)
         except OSError:
             pass  # a session that cannot be saved still works; only --continue loses it

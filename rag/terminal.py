@@ -60,11 +60,11 @@ def format_answer(answer: Answer, *, show_understood: bool = True) -> str:
     ("Belavia [1].") and the numbered quotes below it, so no quote is printed twice.
     """
     lines = []
+    if show_understood and answer.resolved_question and answer.resolved_question != answer.question:
+        lines.append(f"Understood as: {printable(answer.resolved_question, newlines=False)}")
     lead = _lead(answer)
     if lead:
         lines.append(printable(lead))
-    if show_understood and answer.resolved_question and answer.resolved_question != answer.question:
-        lines.append(f"Understood as: {printable(answer.resolved_question, newlines=False)}")
     if answer.citations:
         lines.append("")
         for i, c in enumerate(answer.citations, 1):
