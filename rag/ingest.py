@@ -22,7 +22,6 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
-__all__ = ["html_to_text", "markdown_to_text"]  # re-exported: the converters live in rag.extract_text
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag.config import Settings
+from rag.errors import DocumentError
 from rag.extract_text import html_to_text, markdown_to_text
 from rag.indexer import update_index
 from rag.ingest import parse_document
@@ -140,3 +143,22 @@ def test_indexed_offsets_point_into_the_extracted_text(tmp_path: Path) -> None:
     assert store.documents["office.md"].text == markdown_to_text(MARKDOWN)
     for chunk in store.chunks:
         assert store.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
+
+
+MD_PIECES = [
+    "#", "## ", "\n", "\n\n", "*", "**", "_", "`", "```", "[", "]", "(", ")", "<", ">", "|", "---", "- ",
+    "1. ",
+    "> ", "<script>", "</script>", "<nav>", "&amp;", "\\", "text", "Минск", " ", "!", "<!--",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(md=st.lists(st.sampled_from(MD_PIECES) | st.text(max_size=3), max_size=80).map("".join))
+def test_any_markdown_gives_text_or_a_document_error(md: str) -> None:
+    path = Path("/nowhere/notes.md")
+    try:
+        doc = parse_document(md.encode("utf-8", "surrogatepass"), "notes.md", path)
+    except DocumentError as exc:
+        assert str(path) in str(exc)
+        return
+    assert doc.text == doc.text.strip() and "<script>" not in doc.text
