@@ -1,51 +1,88 @@
-"""`rag index | ask | eval | serve`: argparse only; every command calls the library.
+"""`rag index | ask | chat | eval | serve`: argparse only; every command calls the library.
 
 Errors are one line on stderr (`error: ...`) with a non-zero exit code, never a traceback for a
-user's mistake. Heavy imports wait until a command needs them, so `rag --help` is instant.
+user's mistake; with `--json` the error is also the one JSON object on stdout ({"error": ...}).
+Everything shown comes through rag.terminal, so document text and file names cannot send control
+characters to the terminal. Progress bars appear only when stderr is a terminal. Heavy imports
+wait until a command needs them, so `rag --help` is instant.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.terminal import format_answer, json_line, printable
+from rag.types import Answer
 
+__all__ = ["build_parser", "format_answer", "main"]
 EXIT_USAGE = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error under `--json` is also one JSON object on stdout."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if _Parser.json_errors:
+            print(_json({"error": message, "kind": "error"}))
+        super().error(message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = "--json" in argv
+    if not sys.stderr.isatty():
+        os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars in logs and pipes
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args, _settings(args))
         return result
     except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(str(exc), exc.exit_code, args)
     except OSError as exc:
         # a file or folder we were pointed at cannot be used (permissions, a file where a folder should be)
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), 1, args)
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        return _fail("interrupted", 130, args)
     except BrokenPipeError:
         # the reader went away (`rag ask ... | head`); nothing left to say
         sys.stderr.close()
         return 0
 
 
+def _fail(message: str, code: int, args: argparse.Namespace) -> int:
+    if getattr(args, "json", False):
+        print(_json({"error": message, "kind": "error"}))
+    print(f"error: {printable(message, newlines=False)}", file=sys.stderr)
+    return code
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json_line(data)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("rag-belarus")
+    except PackageNotFoundError:
+        return "unknown (not installed; run `pip install -e .`)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rag", description="Grounded answers, with verbatim quotes, from your documents."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="rag", description="Grounded answers, with verbatim quotes, from your documents.")
+    parser.add_argument("--version", action="version", version=f"rag {_version()}", help="print the version")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
     p = sub.add_parser("index", help="build or refresh the index (default: the article in seeds/)")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders of .txt, .md, .html")
@@ -57,9 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", help="the question, or - to read it from standard input")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.add_argument("-k", "--top-k", type=_positive, default=None, help="passages to retrieve (default 5)")
-    p.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"], default=None)
+    _retrieval(p)
     _index_dir(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="an interactive session: follow-up questions, history, line editing")
+    p.add_argument(
+        "--continue",
+        dest="resume",
+        action="store_true",
+        help="pick up the last conversation with this index (saved in ~/.local/state/rag)",
+    )
+    p.add_argument("-k", "--top-k", type=_positive, default=None, help="passages to retrieve (default 5)")
+    _retrieval(p)
+    _index_dir(p)
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("eval", help="run the evaluation set and write a report")
     p.add_argument(
@@ -72,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--compare", action="store_true", help="compare dense, BM25 and hybrid retrieval side by side"
     )
-    p.add_argument("-k", "--top-k", type=_positive, default=None)
+    p.add_argument("-k", "--top-k", type=_positive, default=None, help="passages to retrieve (default 5)")
     p.add_argument("--write-baseline", action="store_true", help="also rewrite evals/baseline.json")
     p.add_argument(
         "--limit",
@@ -97,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
     _index_dir(p)
     p.set_defaults(func=cmd_serve)
     return parser
@@ -108,21 +157,27 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.indexer import update_index
 
     result = update_index(
-        settings, SentenceTransformerEmbedder, args.paths or None, progress=True, force=args.force
+        settings,
+        SentenceTransformerEmbedder,
+        args.paths or None,
+        progress=sys.stderr.isatty(),
+        force=args.force,
     )
     for skipped in result.skipped:
-        print(f"warning: skipped {skipped.reason}", file=sys.stderr)
+        print(f"warning: skipped {printable(skipped.reason, newlines=False)}", file=sys.stderr)
     counts = result.store.manifest.get("counts") or {}
     r = result.report
     if result.up_to_date:
         print(
-            f"index in {settings.index_dir} is up to date: {_count(len(result.store.documents), 'document')}"
+            f"index in {printable(str(settings.index_dir), newlines=False)} is up to date: "
+            f"{_count(len(result.store.documents), 'document')}"
         )
     else:
         print(
             f"indexed {_count(len(result.store.documents), 'document')} "
             f"({counts.get('chunks', len(result.store.chunks))} chunks, "
-            f"{len(result.store.vectors)} sentences) into {settings.index_dir} in {r.seconds:.1f}s: "
+            f"{len(result.store.vectors)} sentences) into "
+            f"{printable(str(settings.index_dir), newlines=False)} in {r.seconds:.1f}s: "
             f"{len(r.embedded_docs)} embedded, {len(r.reused_docs)} unchanged, {len(r.removed_docs)} removed"
         )
     return 0
@@ -134,16 +189,28 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = _read_question(args.question, settings.max_question_chars)
     clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
     answer = ask(question, k=args.top_k, settings=settings, mode=args.retrieval)
-    if answer.error:
-        if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False))
-        print(f"error: {answer.error}", file=sys.stderr)
-        return EXIT_USAGE
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False))
-        return 0
-    print(format_answer(answer))
+        print(_json(answer.to_dict()))
+    if answer.error:
+        print(f"error: {printable(answer.error, newlines=False)}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.json:
+        print(format_answer(answer))
     return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from rag import cli_chat
+    from rag.pipeline import get_engine
+
+    where = printable(str(settings.index_dir), newlines=False)
+    print(f"loading the model and the index in {where} …", file=sys.stderr)
+    engine = get_engine(settings)
+
+    def ask(question: str, history: list[tuple[str, str]]) -> Answer:
+        return engine.ask(question, history, k=args.top_k, mode=args.retrieval)
+
+    return cli_chat.run(settings, resume=args.resume, ask=ask)
 
 
 def _read_question(arg: str, max_chars: int) -> str:
@@ -160,25 +227,6 @@ def _read_question(arg: str, max_chars: int) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise QuestionError("the question on standard input is not UTF-8 text") from None
-
-
-def format_answer(answer: object) -> str:
-    """The readable form: the answer, then each quote numbered with where it stands."""
-    from rag.types import Answer
-
-    assert isinstance(answer, Answer)
-    lines = [answer.answer, ""]
-    if answer.citations:
-        lines.append("Quotes:")
-        for i, c in enumerate(answer.citations, 1):
-            lines.append(f"  [{i}] {c.doc_id} chars {c.start}-{c.end}")
-            lines.append(f"      “{c.quote}”")
-    if answer.abstained and answer.passages:
-        lines.append("Closest passages:")
-        for p in answer.passages[:3]:
-            text = " ".join(p.chunk.text.split())
-            lines.append(f"  - {p.chunk.chunk_id} (score {p.score:.3f}): {text[:160]}…")
-    return "\n".join(lines).rstrip()
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -229,6 +277,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _retrieval(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--retrieval",
+        choices=["hybrid", "dense", "bm25"],
+        default=None,
+        help="how passages are found: hybrid (default: both fused), dense (embeddings) or bm25 (words)",
+    )
 
 
 def _index_dir(p: argparse.ArgumentParser) -> None:

@@ -1,14 +1,23 @@
-"""Follow-up questions: bring the earlier turn's subject into a question that only points at it.
+"""Follow-up questions: rewrite a question that points at the earlier turn into one that stands alone.
 
-The earlier answer's short form replaces the first pronoun: "What did he bring?" after
-"Who is the US envoy?" / "John Coale [1]. …" becomes "What did John Coale bring?". When the
-earlier answer had no short form, the earlier question is added in brackets for context. A
-question that stands on its own is left as it is.
+1. A pronoun with nothing before it in the question to point at ("he", "it", "his") is replaced by
+   the best antecedent from the earlier turn that fits it, in this order: the earlier short answer,
+   the names in the earlier question, then (for "he"/"she") the names in the earlier answer's
+   quotes, full names before single words. A candidate already named in the question is skipped:
+   in "What did he give Lukashenko?" "he" is not Lukashenko.
+2. A bare question word ("Why?", "And when?") takes the earlier question's clause: "When was
+   Mikalai Khilo arrested?" then "Why?" becomes "Why was Mikalai Khilo arrested?", with the earlier
+   short answer in the gap of a "which"/"what" question.
+3. Otherwise the question is left as it was asked: nothing is glued on. The pipeline keeps the
+   rewritten question in `Answer.resolved_question`, so the user sees how it was understood.
 
 >>> resolve("What did he bring?", [("Who is the US envoy?", "John Coale [1]. “…” [1]")])
 'What did John Coale bring?'
->>> resolve("Why did they do it?", [("Who freed the prisoners?", "The article says: “…” [1]")])
-'Why did they do it? (Who freed the prisoners?)'
+>>> prev = ("Who led the talks?", "Lukashenko [1]. “A meeting between Lukashenko and envoy John Coale.” [1]")
+>>> resolve("What did he give Lukashenko?", [prev])
+'What did John Coale give Lukashenko?'
+>>> resolve("Why?", [("When was Mikalai Khilo arrested?", "April 2024 [1]. “…” [1]")])
+'Why was Mikalai Khilo arrested?'
 >>> resolve("How many prisoners were freed?", [("Who is the US envoy?", "John Coale [1].")])
 'How many prisoners were freed?'
 >>> resolve("Which country closed its borders?", [("Who is the US envoy?", "John Coale [1].")])
@@ -18,7 +27,7 @@ question that stands on its own is left as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from rag.extract import MONTHS
 from rag.retrieve import terms
@@ -35,11 +44,57 @@ _MAX_SUBJECT_WORDS = 6
 _MARKER = re.compile(r"\s*\[\d+\]")
 _MAX_CONTEXT_CHARS = 300
 
-
 _AUXILIARY = r"(?:did|does|do|is|was|were|are|has|had|have|will|would|can|could|should)\b"
 _NOUN_ANTECEDENT = re.compile(rf"\b(?i:which|what)\s+(?!{_AUXILIARY})[a-z]+")
 _NAME_ANTECEDENT = re.compile(r"(?<=\w )[A-Z][a-z]+")
+_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|yesterday|tomorrow"
+_MAX_CHAIN = 3  # earlier turns looked through to understand the previous question
+_BE_HAVE = {"is", "was", "were", "are", "has", "had", "have"}
+# words after "that"/"her" that show it is not a determiner or possessive
+_FUNCTION_WORDS = frozenset(
+    {
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+        "about",
+        "by",
+        "after",
+        "before",
+        "when",
+        "and",
+        "or",
+    }
+    | {"but", "so", "the", "a", "an", "is", "was", "are", "were", "be", "been", "do", "did", "does", "has"}
+    | {"have", "had", "say", "said", "says", "mean", "means", "happen", "happened", "matter", "again", "too"}
+)
 _PERSONAL = {"he", "she", "him", "her", "hers", "his"}
+_NAME_LINKS = {"of", "the", "de", "von", "van", "al", "bin"}
+
+# a run of capitalised words ("John Coale", "Siarhei Tsikhanouski"), linked by "of"/"de"/...
+_NAME = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|de|von|van|al|bin)\s+)?[A-Z][\w’'-]*)*")
+_QUOTE = re.compile(r"“(.+?)”(?=\s*(?:\[\d+\]|$))", re.DOTALL)
+_NOT_NAMES = re.compile(
+    rf"^(?:who|what|which|when|where|why|how|the|a|an|at|in|on|and|but|it|this|that|he|she|they|"
+    rf"i|we|you|there|after|before|perhaps|however|according|yes|no|{_AUXILIARY}|{MONTHS})$",
+    re.IGNORECASE,
+)
+
+# 2. a question that is only a question word, and the clause of the earlier question
+_BARE_QUESTION = re.compile(
+    r"^(?:and|but|so)?\s*,?\s*(?P<wh>why|when|where|how|how (?:many|much|long|often)|who|what)\s*[?.!]*$",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(
+    rf"^(?P<wh>who|whom|what|which|when|where|why|how(?:\s+(?:many|much|long|often|old))?)"
+    rf"(?:\s+(?!{_AUXILIARY})(?P<noun>[a-z]+))?\s+(?P<aux>{_AUXILIARY})\s+(?P<rest>.+?)\s*\??$",
+    re.IGNORECASE,
+)
+_TRAILING_PREPOSITION = re.compile(r"\b(?:on|to|for|with|from|about|by|at|in|of)$", re.IGNORECASE)
 
 
 def _open(question: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
@@ -68,31 +123,116 @@ def needs_context(question: str) -> bool:
 
 
 def resolve(question: str, history: Sequence[tuple[str, str]]) -> str:
+    """The question as it is understood after the earlier turn (or as asked, when it stands alone).
+
+    The earlier question is first understood in its own turn's context, so a chain of follow-ups
+    ("Who is the EU's foreign policy chief?", "What did she say about Putin?", "Which outlet did she
+    say that to?") keeps pointing at the same person."""
     if not history or not needs_context(question):
         return question
     prev_question, prev_answer = history[-1]
-    subject = _gist(prev_answer)
-    match = next(iter(_open(question, _REPLACEABLE)), None)
-    if match and _fits(match.group().lower(), subject):
-        replacement = subject if match.group("pronoun") else f"{subject}’s"
-        return f"{question[: match.start()]}{replacement}{question[match.end() :]}"
-    return f"{question} ({prev_question.strip()[:_MAX_CONTEXT_CHARS]})"
+    prev_question = resolve(prev_question, history[-_MAX_CHAIN:-1]) if len(history) > 1 else prev_question
+    match = next((m for m in _open(question, _REPLACEABLE) if not _determiner(question, m)), None)
+    if match:
+        pronoun = match.group().lower()
+        possessive = match.group("possessive") or (pronoun == "her" and _before_noun(question, match))
+        for candidate in _antecedents(prev_question, prev_answer, personal=pronoun in _PERSONAL):
+            if _fits(pronoun, candidate) and candidate.lower() not in question.lower():
+                replacement = f"{candidate}’s" if possessive else candidate
+                return f"{question[: match.start()]}{replacement}{question[match.end() :]}"
+        return question
+    return _complete_bare_question(question, prev_question, _gist(prev_answer)) or question
+
+
+def _determiner(question: str, match: re.Match[str]) -> bool:
+    """Is "this/that/these/those" a determiner here ("those sanctions", "that move")? Then it is
+    the noun after it that points back, and no single name can stand in for the two words."""
+    return match.group().lower() in ("this", "that", "these", "those") and _before_noun(question, match)
+
+
+def _before_noun(question: str, match: re.Match[str]) -> bool:
+    """Does a word that can be a noun follow the match ("her husband", not "her the letter" or "her?")?"""
+    following = re.match(r"\s+([a-z]+)\b", question[match.end() :])
+    return bool(following) and following.group(1) not in _FUNCTION_WORDS  # type: ignore[union-attr]
+
+
+def _antecedents(prev_question: str, prev_answer: str, *, personal: bool) -> Iterator[str]:
+    """What a pronoun may point back to, most likely first (see the module's step 1).
+
+    "it"/"they": the short answer, the earlier question's subject ("the US embassy in Minsk" of
+    "When was the US embassy in Minsk closed?"), the names it asked about. "he"/"she": the short
+    answer, then names from the earlier question, the answer's own words and the quotes, a full
+    name ("John Coale") before a single word (which may be a place: "Minsk")."""
+    gist = _gist(prev_answer)
+    if gist:
+        yield gist
+    lead = re.split(r"“|\[\d+\]", prev_answer, maxsplit=1)[0]
+    if not personal:
+        subject = _subject(prev_question)
+        if subject:
+            yield subject
+        yield from _names(prev_question)
+        return
+    names = _names(prev_question) + _names(lead) + [n for q in _QUOTE.findall(prev_answer) for n in _names(q)]
+    yield from sorted(dict.fromkeys(names), key=lambda n: -min(len(n.split()), 2))
+
+
+def _subject(question: str) -> str:
+    """The subject of a be/have question: "When was the US embassy in Minsk closed?" -> "the US
+    embassy in Minsk" (everything between the auxiliary and the final verb); '' otherwise."""
+    clause = _CLAUSE.match(question.strip())
+    if not clause or clause.group("noun") or clause.group("aux").lower() not in _BE_HAVE:
+        return ""
+    words = clause.group("rest").split()
+    return " ".join(words[:-1]) if 2 <= len(words) <= _MAX_SUBJECT_WORDS + 1 else ""
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised runs in `text` that can be names: not question words, pronouns or months."""
+    found = []
+    for m in _NAME.finditer(text):
+        words = m.group().split()
+        while words and _NOT_NAMES.match(words[0]):
+            words = words[1:]
+        name = re.sub(r"(?:’s|'s|’|')$", "", " ".join(words))
+        if name and not name.isupper():  # "US", "EU": organisations, not people or places
+            found.append(name)
+    return list(dict.fromkeys(found))
+
+
+def _complete_bare_question(question: str, prev_question: str, answer: str) -> str:
+    """'Why?' after 'When was X arrested?' -> 'Why was X arrested?'; '' when it cannot be done."""
+    bare = _BARE_QUESTION.match(question.strip())
+    clause = _CLAUSE.match(prev_question.strip())
+    if not bare or not clause:
+        return ""
+    rest = clause.group("rest")
+    if clause.group("wh").lower() in ("what", "which", "who", "whom") and answer:
+        if not _fits("it", answer):
+            return ""
+        if clause.group("noun") and not _TRAILING_PREPOSITION.search(rest):
+            return ""  # where the answer goes in "Which airline did the US sanction?" is not clear
+        rest = f"{rest} {answer}"
+    wh = bare.group("wh")
+    return f"{wh[:1].upper()}{wh[1:].lower()} {clause.group('aux').lower()} {rest}?"
 
 
 def _fits(pronoun: str, subject: str) -> bool:
-    """Can `subject` stand for `pronoun`? 'he' wants a name; 'it' anything but a date or number."""
+    """Can `subject` stand for `pronoun`? 'he' wants a name; 'it' anything but a date, day or number."""
     words = subject.split()
     if not words or len(words) > _MAX_SUBJECT_WORDS:
         return False
     if pronoun in _PERSONAL:
-        return all(w[:1].isupper() or w in {"of", "the", "de", "von", "van"} for w in words)
-    return not re.search(rf"\d|\b(?:{MONTHS})\b", subject)
+        return all(w[:1].isupper() or w in _NAME_LINKS for w in words)
+    return not re.search(rf"\d|\b(?:{MONTHS}|{_WEEKDAYS})\b", subject)
 
 
 def _gist(answer: str) -> str:
     """The short answer of an earlier reply: what stands before its first quote or marker."""
     head = re.split(r"“|\[\d+\]", answer, maxsplit=1)[0]
     head = _MARKER.sub("", head).strip(" .")
-    if head.lower().startswith(("the article does not say", "the article says")):
+    if head.lower().startswith(("the article does not say", "the article says", "the documents")):
+        return ""
+    if len(head.split()) > _MAX_SUBJECT_WORDS:  # a sentence, not a short answer
         return ""
     return head[:_MAX_CONTEXT_CHARS]

@@ -1,30 +1,27 @@
 """Read documents as text, keeping the text exactly as read so offsets stay true.
 
-Plain text and Markdown are decoded as UTF-8 from the raw bytes (no newline translation).
-HTML is converted to text by html.parser (scripts, styles and other non-content dropped);
-offsets then refer to that extracted text, which the index keeps beside itself.
+Plain text is decoded as UTF-8 from the raw bytes (no newline translation). HTML and Markdown
+are converted to text that keeps their structure (rag.extract_text: headings and list items as
+lines, table cells separated, page chrome dropped); offsets then refer to that extracted text,
+which the index keeps beside itself.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 from rag.errors import DocumentError, NoDocumentsError
+from rag.extract_text import html_to_text, markdown_to_text
 from rag.types import Document
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 
-_NON_CONTENT_TAGS = ["script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head"]
-_BLOCK_TAGS = "p div br li h1 h2 h3 h4 h5 h6 tr pre blockquote section article header footer table dd dt"
-_BLOCKS = frozenset(_BLOCK_TAGS.split())
-_MANY_BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,7 @@ def parse_document(data: bytes, doc_id: str, path: Path) -> Document:
             f"`iconv -f latin1 -t utf-8`"
         ) from exc
     try:
-        text = html_to_text(raw) if path.suffix.lower() in HTML_SUFFIXES else raw
+        text = _to_text(raw, path.suffix.lower())
     except (AssertionError, ValueError) as exc:  # the parser gives up on some malformed markup
         raise DocumentError(
             f"{path}: cannot be read as HTML ({exc}); fix the markup or save it as .txt"
@@ -108,62 +105,13 @@ def load_documents(files: Iterable[tuple[Path, str]], max_bytes: int) -> tuple[l
     return docs, skipped
 
 
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML page: one block element a line, no scripts or styles.
-
-    One pass of the standard library's parser, linear in the size of the page (however deeply
-    nested); markup left unfinished at the very end is dropped, as a browser drops it.
-
-    >>> html_to_text("<p>Hi <b>there</b></p><script>alert(1)</script><p>Bye</p>")
-    'Hi there\\nBye'
-    """
-    parser = _TextParser()
-    parser.feed(html)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
-    text = "\n".join(line for line in lines if line)
-    return _MANY_BLANK_LINES.sub("\n\n", text).strip()
-
-
-class _TextParser(HTMLParser):
-    """Collects the text outside non-content elements, with a line break around each block element."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden: dict[str, int] = {}  # open non-content elements, by name
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "body":
-            self.hidden.pop("head", None)  # a <head> never closed ends where the body starts
-        if tag in _NON_CONTENT_TAGS:
-            self.hidden[tag] = self.hidden.get(tag, 0) + 1
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.hidden.get(tag):
-            self.hidden[tag] -= 1
-            if not self.hidden[tag]:
-                del self.hidden[tag]
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-    def parse_marked_section(self, i: int, report: bool = True) -> int:
-        try:
-            return super().parse_marked_section(i, report)
-        except AssertionError:  # `<![foo ...]>`: a browser skips it as a bogus comment, and so do we
-            end = self.rawdata.find(">", i)
-            return end + 1 if end >= 0 else -1
-
-    def close(self) -> None:
-        if self.rawdata.startswith("<"):
-            self.rawdata = ""  # an unfinished tag or comment: the standard parser would show it as text
-        super().close()
+def _to_text(raw: str, suffix: str) -> str:
+    """The text that is indexed and quoted: HTML and Markdown converted, plain text as it is."""
+    if suffix in HTML_SUFFIXES:
+        return html_to_text(raw)
+    if suffix in MARKDOWN_SUFFIXES:
+        return markdown_to_text(raw)
+    return raw
 
 
 def _hidden(path: Path, root: Path) -> bool:

@@ -24,6 +24,7 @@ from rag.errors import QuestionError
 from rag.followup import resolve
 from rag.indexer import IndexResult, open_index
 from rag.retrieve import Retriever
+from rag.smalltalk import small_talk
 from rag.types import Answer
 
 History = Sequence[tuple[str, str]]
@@ -66,6 +67,9 @@ class Engine:
             text = clean_question(question, self.settings.max_question_chars)
         except QuestionError as exc:
             return Answer(question=str(question)[:200], answer=str(exc), abstained=True, error=str(exc))
+        reply = small_talk(text, list(self.retriever.store.documents))
+        if reply is not None:  # a greeting, thanks, or a question not in English
+            return reply
         resolved = resolve(text, _clean_history(history))
         t1 = time.perf_counter()
         qvec = self.embedder.encode([resolved])[0]

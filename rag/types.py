@@ -7,7 +7,11 @@ Every offset is a Python string index into the document's text exactly as it was
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+# what an Answer is: a grounded answer, an abstention, a reply to small talk, a request to ask in
+# English, or an error about the question itself
+AnswerKind = Literal["answer", "abstain", "smalltalk", "language", "error"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Answer:
     confidence: float = 0.0  # the evidence score the abstention decision was made on
     resolved_question: str = ""  # the question after follow-up resolution from history
     error: str = ""  # set when the question itself could not be asked (empty, too long)
+    kind: AnswerKind | None = None  # set for "smalltalk"/"language"; otherwise read from error/abstained
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,4 +95,13 @@ class Answer:
             "confidence": round(self.confidence, 6),
             "resolved_question": self.resolved_question,
             "error": self.error,
+            "kind": self.reply_kind(),
         }
+
+    def reply_kind(self) -> AnswerKind:
+        """What kind of reply this is (the JSON's "kind")."""
+        if self.kind is not None:
+            return self.kind
+        if self.error:
+            return "error"
+        return "abstain" if self.abstained else "answer"

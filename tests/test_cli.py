@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -78,3 +79,135 @@ def test_help_is_fast_and_lists_commands() -> None:
     assert out.returncode == 0
     for command in ("index", "ask", "eval", "serve"):
         assert command in out.stdout
+
+
+# ---------------------------------------------------------------- CLI habits (issue 12, item 7)
+
+
+def test_version_and_every_flag_has_help() -> None:
+    from rag.cli import build_parser
+
+    out = subprocess.run([*RAG, "--version"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("rag ") and out.stdout.strip() != "rag"
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert "chat" in subparsers.choices
+    for name, sub in [("rag", parser), *subparsers.choices.items()]:
+        for action in sub._actions:
+            assert action.help and action.help != argparse.SUPPRESS, (
+                name,
+                action.option_strings or action.dest,
+            )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ask", "", "--json"], "empty"),
+        (["ask", "   ", "--json"], "empty"),
+        (["ask", "x" * 1001, "--json"], "limit is 1,000"),
+        (["ask", "why?", "-k", "0", "--json"], "expected 1 to 100"),
+        (["ask", "--json"], "required"),
+    ],
+)
+def test_json_errors_are_one_json_object(tmp_path: Path, args: list[str], message: str) -> None:
+    settings = Settings(seeds_dir=tmp_path / "nothing", index_dir=tmp_path / "idx")
+    out = _run(args, settings)
+    assert out.returncode == 2, out.stderr
+    data = json.loads(out.stdout)  # exactly one JSON object, nothing else on stdout
+    assert message in data["error"] and data["kind"] == "error"
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_each_quote_is_printed_once(article_settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
+    out = _run(["ask", "Why did Poland close its border?"], article_settings)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(_run(["ask", "Why did Poland close its border?", "--json"], article_settings).stdout)
+    assert data["citations"]
+    for c in data["citations"]:
+        assert out.stdout.count(c["quote"]) == 1, out.stdout
+    assert "The article says" not in out.stdout  # the bare lead is not repeated before the quotes
+    assert "Batches" not in out.stderr and "%|" not in out.stderr  # no progress bars off a terminal
+
+
+@pytest.mark.slow
+def test_terminal_output_has_no_control_characters(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    evil_name = "keeper\nnotes.txt"
+    text = (
+        "The lighthouse keeper, Oskar \x1b[2J\x1b]0;pwned\x07Lind, retired on Friday after forty years.\n"
+        "His \u202eniatpac\u202c friend took over the lamp.\n"
+    )
+    (docs / evil_name).write_text(text, encoding="utf-8")
+    settings = Settings(seeds_dir=docs, index_dir=tmp_path / "idx")
+    done = _run(["index", str(docs)], settings)
+    assert done.returncode == 0, done.stderr
+    question = "Who retired on Friday after forty years?"
+    raw_json = _run(["ask", question, "--json"], settings).stdout
+    out = _run(["ask", question], settings)
+    assert out.returncode == 0, out.stderr
+    for shown in (out.stdout, out.stderr, raw_json):
+        assert not any(ch in shown for ch in "\x1b\x07\u202e\u202c"), shown
+    data = json.loads(raw_json)  # the JSON keeps the exact text, escaped
+    assert data["citations"]
+    for c in data["citations"]:  # the readable form shows control characters as escapes
+        if "\n" in c["doc_id"]:
+            assert "keeper\\nnotes.txt" in out.stdout  # the file name's line break
+        if "\x1b" in c["quote"]:
+            assert "\\x1b[2J" in out.stdout  # the document's escape sequence, shown, not obeyed
+    lamp = _run(["ask", "Who took over the lamp?", "--json"], settings).stdout
+    assert not any(ch in lamp for ch in "\x1b\u202e\u202c") and json.loads(lamp)
+
+
+def test_chat_session_commands_with_a_fake_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rag import cli_chat
+    from rag.types import Answer
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    seen: list[list[tuple[str, str]]] = []
+
+    def ask(question: str, history: list[tuple[str, str]]) -> Answer:
+        seen.append(list(history))
+        return Answer(question=question, answer=f"answer to {question}", abstained=False)
+
+    settings = Settings(index_dir=tmp_path / "idx")
+    stdin = io.StringIO("first?\n\nsecond?\n/new\nthird?\n/help\n")  # ends without /quit: Ctrl-D
+    stdout = io.StringIO()
+    assert cli_chat.run(settings, resume=False, ask=ask, stdin=stdin, stdout=stdout) == 0
+    assert seen == [[], [("first?", "answer to first?")], []]  # /new forgot the first two turns
+    assert "(a new conversation)" in stdout.getvalue() and "/quit" in stdout.getvalue()
+    # --continue picks up the saved session: only "third?" is left after /new
+    cli_chat.run(settings, resume=True, ask=ask, stdin=io.StringIO("fourth?\n/quit\nnever?\n"), stdout=stdout)
+    assert seen[-1] == [("third?", "answer to third?")] and len(seen) == 4
+
+
+@pytest.mark.slow
+def test_rag_chat_follow_ups_and_continue(article_settings: Settings, engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    state = str(tmp_path / "state")
+    first = subprocess.run(
+        [*RAG, "chat"],
+        input="Who led the talks in Minsk?\nWhat did he give Lukashenko?\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "RAG_INDEX_DIR": str(article_settings.index_dir), "XDG_STATE_HOME": state},
+    )
+    assert first.returncode == 0, first.stderr
+    assert "Understood as: What did John Coale give Lukashenko?" in first.stdout
+    assert "[1] “" in first.stdout and "Traceback" not in first.stderr
+    # a new process with --continue knows the conversation: "he" still resolves
+    again = subprocess.run(
+        [*RAG, "chat", "--continue"],
+        input="Who led the talks in Minsk?\nWhere did he meet Lukashenko?\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "RAG_INDEX_DIR": str(article_settings.index_dir), "XDG_STATE_HOME": state},
+    )
+    assert again.returncode == 0, again.stderr
+    assert "continuing a conversation of 2 turns" in again.stdout
+    assert "Understood as: Where did John Coale meet Lukashenko?" in again.stdout

@@ -40,7 +40,7 @@ from rag.errors import RagError
 from rag.pipeline import Engine, get_engine
 from rag.retrieve import Retriever
 from rag.types import Answer, Document
-from ui import library, saved
+from ui import library, openai_api, saved
 from ui.render import Conversation, article_html, chat_html, conversation_markdown, esc
 from ui.suggest import examples as draw_examples
 
@@ -319,6 +319,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         remove_button.click(handlers.remove, [to_remove, conv], view, **common)
         gr.api(handlers.ask_api, api_name="ask")
     app.queue()
+    app.rag_engine = lambda: handlers.live.engine  # the serving engine, for ui/openai_api.py
     return app
 
 
@@ -336,6 +337,8 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: 
         mcp_server=False,
         quiet=not block,
         max_file_size=library.MAX_UPLOAD_BYTES,
+        # POST /v1/chat/completions and GET /v1/models, in front of Gradio's own routes
+        app_kwargs={"routes": openai_api.routes(app.rag_engine)} if hasattr(app, "rag_engine") else None,
     )
     return str(url)
 

@@ -1,0 +1,257 @@
+"""An OpenAI-compatible API on `rag serve`, so any OpenAI SDK or chat front end can use the grounded bot.
+
+    POST /v1/chat/completions   messages in, the verified answer out (also `stream: true`, as SSE)
+    GET  /v1/models             the one model, "rag"
+
+The last user message is the question; the earlier user/assistant turns are the history (follow-ups
+resolve as in the chat). The assistant message is the answer as the chat shows it, with its quotes
+and [n] markers; `message.citations` lists the quotes as structured fields (doc_id, start, end,
+quote, each verified: document.text[start:end] == quote), and a top-level `rag` object carries the
+full `Answer.to_dict()` (the JSON of `rag ask --json`). System messages and sampling parameters are
+accepted and ignored: the answer comes from the documents, not from a prompt.
+
+Streaming sends the verified answer only: a reader's preview text may still lose sentences in
+verification, and text already sent to a client cannot be taken back. Errors use OpenAI's shape,
+{"error": {"message", "type", "param", "code"}}. When the server has a token (RAG_AUTH_TOKEN), every
+call needs `Authorization: Bearer <token>`.
+
+    >>> from openai import OpenAI                                              # doctest: +SKIP
+    >>> client = OpenAI(base_url="http://127.0.0.1:7860/v1", api_key="unused")  # doctest: +SKIP
+    >>> question = {"role": "user", "content": "Who is the US envoy?"}                  # doctest: +SKIP
+    >>> client.chat.completions.create(model="rag", messages=[question]).choices[0].message  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute
+
+from rag.pipeline import Engine
+from rag.types import Answer
+
+MODEL_ID = "rag"
+MAX_BODY_BYTES = 256 * 1024  # a conversation of questions; answers are short
+MAX_MESSAGES = 200
+_WORDS = re.compile(r"\S+\s*")
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        kind: str = "invalid_request_error",
+        param: str = "",
+        code: str = "",
+    ):
+        super().__init__(message)
+        self.status, self.kind, self.param, self.code = status, kind, param, code
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": str(self),
+                "type": self.kind,
+                "param": self.param or None,
+                "code": self.code or None,
+            }
+        }
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status)
+
+
+def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -> list[BaseRoute]:
+    """The API's routes, to put in front of the Gradio app's (FastAPI `routes=`).
+
+    `engine` is the engine, or a function returning the one serving now (the app swaps engines when
+    documents are added or removed, or the index is rebuilt).
+
+    `token` (default: $RAG_AUTH_TOKEN when set) is required as a Bearer token on every call."""
+    router = APIRouter()
+    current: Callable[[], Engine] = engine if callable(engine) else (lambda: engine)
+
+    def expected_token() -> str:
+        return token if token is not None else os.environ.get("RAG_AUTH_TOKEN", "")
+
+    @router.get("/v1/models")
+    async def models(request: Request) -> JSONResponse:
+        try:
+            _authorise(request, expected_token())
+        except ApiError as exc:
+            return exc.response()
+        return JSONResponse(
+            {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "rag"}]}
+        )
+
+    @router.post("/v1/chat/completions", response_model=None)
+    async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
+        try:
+            _authorise(request, expected_token())
+            body = await _read_json(request)
+            question, history = _conversation(body.get("messages"))
+            model = str(body.get("model") or MODEL_ID)
+            if body.get("stream"):
+                return StreamingResponse(
+                    _sse(current(), question, history, model), media_type="text/event-stream"
+                )
+            answer = await run_in_threadpool(current().ask, question, history)
+            if answer.error:
+                raise ApiError(400, answer.error, param="messages", code="invalid_question")
+            return JSONResponse(completion(answer, model))
+        except ApiError as exc:
+            return exc.response()
+
+    return list(router.routes)
+
+
+def completion(answer: Answer, model: str) -> dict[str, Any]:
+    """The `chat.completion` object for a verified answer."""
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.answer, "citations": citations(answer)},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "rag": answer.to_dict(),
+    }
+
+
+def citations(answer: Answer) -> list[dict[str, Any]]:
+    """The quotes, numbered as the answer's [n] markers."""
+    return [{"index": i, **c.to_dict()} for i, c in enumerate(answer.citations, 1)]
+
+
+def _sse(engine: Engine, question: str, history: list[tuple[str, str]], model: str) -> Iterator[str]:
+    """`chat.completion.chunk` events: the role, the verified answer in pieces, then the citations
+    and the full answer with finish_reason "stop", then [DONE]. Runs in Starlette's thread pool."""
+    head = {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+    }
+    head["model"] = model
+
+    def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        chunk = {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+    yield event({"role": "assistant", "content": ""})
+    final = next((item for item in engine.stream(question, history) if isinstance(item, Answer)), None)
+    if final is None or final.error:
+        message = final.error if final is not None else "no answer was produced"
+        error = ApiError(400, message, param="messages", code="invalid_question")
+        yield f"data: {json.dumps(error.body(), ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
+        return
+    for piece in _WORDS.findall(final.answer):
+        yield event({"content": piece})
+    yield event({"citations": citations(final)}, "stop", rag=final.to_dict())
+    yield "data: [DONE]\n\n"
+
+
+def _authorise(request: Request, token: str) -> None:
+    if not token:
+        return
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+        raise ApiError(
+            401,
+            "this server needs an API key: send `Authorization: Bearer <token>` with the server's "
+            "RAG_AUTH_TOKEN (in the OpenAI client: api_key=...)",
+            code="invalid_api_key",
+        )
+
+
+async def _read_json(request: Request) -> dict[str, Any]:
+    size = request.headers.get("content-length")
+    if size and size.isdigit() and int(size) > MAX_BODY_BYTES:
+        raise ApiError(413, f"the request is {int(size):,} bytes; the limit is {MAX_BODY_BYTES:,}")
+    data = b""
+    async for part in request.stream():
+        data += part
+        if len(data) > MAX_BODY_BYTES:
+            raise ApiError(413, f"the request is over the limit of {MAX_BODY_BYTES:,} bytes")
+    try:
+        body = json.loads(data)
+    except ValueError:
+        raise ApiError(
+            400, 'the request body is not JSON; send {"model": "rag", "messages": [...]}'
+        ) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, f"the request body must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+def _conversation(messages: object) -> tuple[str, list[tuple[str, str]]]:
+    """(question, history) from OpenAI messages: the last user message, and earlier user/assistant pairs."""
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(400, '`messages` must be a non-empty list of {"role", "content"}', param="messages")
+    if len(messages) > MAX_MESSAGES:
+        raise ApiError(400, f"{len(messages)} messages; the limit is {MAX_MESSAGES}", param="messages")
+    turns = [(_role(m, i), _text(m, i)) for i, m in enumerate(messages)]
+    turns = [(role, text) for role, text in turns if role in ("user", "assistant")]
+    if not turns or turns[-1][0] != "user":
+        raise ApiError(400, 'the last message must be the user\'s question (role "user")', param="messages")
+    history: list[tuple[str, str]] = []
+    pending = ""
+    for role, text in turns[:-1]:
+        if role == "user":
+            pending = text
+        elif pending:
+            history.append((pending, text))
+            pending = ""
+    return turns[-1][1], history
+
+
+def _role(message: object, i: int) -> str:
+    if not isinstance(message, dict):
+        raise ApiError(
+            400, f"messages[{i}] must be an object, got {type(message).__name__}", param=f"messages[{i}]"
+        )
+    role = message.get("role")
+    if role not in ("system", "developer", "user", "assistant", "tool", "function"):
+        raise ApiError(
+            400,
+            f"messages[{i}].role must be user, assistant or system, got {role!r}"[:300],
+            param=f"messages[{i}].role",
+        )
+    return str(role)
+
+
+def _text(message: dict[str, Any], i: int) -> str:
+    """A message's text: a string, or the text parts of a list of content parts."""
+    content = message.get("content")
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(
+            str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
+    raise ApiError(
+        400,
+        f"messages[{i}].content must be text, got {type(content).__name__}",
+        param=f"messages[{i}].content",
+    )
