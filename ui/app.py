@@ -26,7 +26,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from rag.config import Settings
+from rag.errors import ServerError
 from rag.pipeline import Engine, get_engine
+from ui import server
 from ui.render import Conversation, article_html, chat_html
 
 HERE = Path(__file__).resolve().parent
@@ -128,34 +130,57 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
     return app
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True) -> str:
-    """Serve `app` on host:port (never a public share link); returns its local URL."""
-    _, url, _ = app.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        prevent_thread_lock=not block,
-        css=CSS,
-        theme=THEME,
-        footer_links=["api", "gradio"],
-        ssr_mode=False,
-        mcp_server=False,
-        quiet=not block,
-    )
+def launch(
+    app: gr.Blocks,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    block: bool = True,
+    auth_token: str = "",
+    engine: Engine | None = None,
+) -> str:
+    """Serve `app` on host:port (never a public share link), behind the guard of ui/server.py
+    (body and upload caps, optional token, bounded sessions, short logs, index reloads)."""
+    try:
+        _, url, _ = app.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            prevent_thread_lock=not block,
+            css=CSS,
+            theme=THEME,
+            footer_links=["api", "gradio"],
+            ssr_mode=False,
+            mcp_server=False,
+            quiet=not block,
+            **server.launch_options(app, auth_token, engine),
+        )
+    except OSError as exc:  # Gradio's advice would name launch(); ours names the flag
+        raise ServerError(f"cannot listen on {host}:{port} ({exc}); choose another --port") from None
     return str(url)
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """`rag serve`: load the model and index first (so the first question is fast), then serve."""
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_token: str | None = None
+) -> None:
+    """`rag serve`: check the address, load the model and index (so the first answer is fast), serve."""
+    token = server.auth_token(auth_token)
+    server.check_port(host, port)
+    warning = server.bind_warning(host, port, token)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     print(f"loading the model and the index in {settings.index_dir} …", file=sys.stderr, flush=True)
-    app = build_app(settings)
-    launch(app, host, port, block=True)
+    engine = get_engine(settings)
+    if engine.index.warning:
+        print(f"warning: {engine.index.warning}", file=sys.stderr, flush=True)
+    app = build_app(settings, engine)
+    launch(app, host, port, block=True, auth_token=token, engine=engine)
 
 
 def _clamp_k(k: object, default: int) -> int:
     try:
         value = int(float(k))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # "abc", None, "inf"
         return default
     return max(1, min(MAX_K, value))
 

@@ -1,0 +1,435 @@
+"""The chat server's guard: what `rag serve` accepts, keeps and logs, beyond what the app shows.
+
+`ui/app.py` builds the Gradio app; `launch_options` adds, as one ASGI middleware and a few
+launch settings:
+
+1. Authentication when asked for (`--auth-token` or RAG_AUTH_TOKEN): every request must carry the
+   token as `Authorization: Bearer <token>`, a `rag_token` cookie, or `?token=<token>` (which
+   sets the cookie, so a browser opened on `http://host:port/?token=...` keeps working).
+2. A cap on request bodies: a declared Content-Length over the cap is refused (413) before a byte
+   is read; a body sent without one is counted as it streams and cut off at the cap.
+3. Uploads: only through Gradio's upload route, each file at most MAX_UPLOAD_BYTES, all of them
+   at most UPLOAD_QUOTA_BYTES, kept in a temporary folder of this server that is removed when it stops.
+4. Flat memory under raw HTTP clients: Gradio keeps a copy of the page's component configuration
+   for every session id it sees (about 40 KB here) and a raw `/call/ask` request is a new session
+   each time; sessions that hold no state and have no event pending are forgotten after
+   SESSION_IDLE_S, and at most SESSION_CAPACITY sessions are kept in all.
+5. Short logs: no log record carries more than LOG_MAX_CHARS characters of anything a client sent.
+6. A new index generation written by `rag index` while the server runs is loaded between requests
+   and announced on stderr; a generation that fails to load is reported and the old one kept.
+
+`check_port`, `bind_warning` and `auth_token` give the one-line errors and warnings `rag serve` prints.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import errno
+import hmac
+import ipaddress
+import logging
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from rag.errors import ServerError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_BODY_BYTES = 1_000_000  # a question, its settings, a chat history: far less than this
+MAX_UPLOAD_BYTES = 10_000_000  # one uploaded document
+UPLOAD_QUOTA_BYTES = 200_000_000  # all uploads kept by one server
+SESSION_IDLE_S = 30.0
+SESSION_CAPACITY = 2_000
+LOG_MAX_CHARS = 300
+UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
+COOKIE = "rag_token"
+
+
+# ---------------------------------------------------------------- before starting
+
+
+def check_port(host: str, port: int) -> None:
+    """ServerError, in one line naming --port, unless `port` is a port this process can listen on."""
+    if not 1 <= port <= 65535:
+        raise ServerError(f"--port {port} is not a port number; use one from 1 to 65535, e.g. --port 7860")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ServerError(f"--host {host} is not an address of this machine ({exc.strerror})") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ServerError(_bind_failure(host, port, exc)) from None
+
+
+def _bind_failure(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is in use (another `rag serve`?); choose another, e.g. --port {port + 1}"
+    if exc.errno == errno.EACCES:
+        return f"port {port} needs administrator rights; choose one above 1023 with --port, e.g. --port 7860"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"--host {host} is not an address of this machine"
+    return f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port or --host"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def auth_token(given: str | None, env: MutableMapping[str, str] | None = None) -> str:
+    """The token every client must show: --auth-token, else $RAG_AUTH_TOKEN, else '' (none)."""
+    token = given if given is not None else (env if env is not None else os.environ).get("RAG_AUTH_TOKEN", "")
+    if token and (len(token) < 8 or not token.isprintable() or " " in token):
+        raise ServerError("--auth-token must be at least 8 printable characters without spaces")
+    return token
+
+
+def bind_warning(host: str, port: int, token: str) -> str:
+    """What to tell the user when the server is reachable from other machines ('' when it is not)."""
+    if is_loopback(host):
+        return ""
+    if token:
+        return (
+            f"warning: --host {host} makes the server reachable from other machines; every request must "
+            f"carry the token (open http://<this machine>:{port}/?token=...)"
+        )
+    return (
+        f"warning: --host {host} makes the server reachable from other machines, without authentication: "
+        "anyone who can reach the port can ask questions and read the indexed documents. "
+        "Require a token with --auth-token TOKEN (or RAG_AUTH_TOKEN), or bind 127.0.0.1"
+    )
+
+
+# ---------------------------------------------------------------- the guard
+
+
+@dataclass
+class Guard:
+    """The server's policy and its bookkeeping (one per launched app)."""
+
+    token: str = ""
+    max_body: int = MAX_BODY_BYTES
+    max_upload: int = MAX_UPLOAD_BYTES
+    upload_quota: int = UPLOAD_QUOTA_BYTES
+    upload_dir: Path | None = None
+    blocks: Any = None  # the gr.Blocks, for its session table once launched
+    engine: Any = None  # rag.pipeline.Engine, to swap in a new index generation
+    on_request: list[Callable[[], None]] = field(default_factory=list)
+    _last_prune: float = 0.0
+    _last_index_check: float = 0.0
+    _index_stamp: tuple[int, int, int] | None = None
+    _reloading: threading.Lock = field(default_factory=threading.Lock)
+
+    # ------------------------------------------------ housekeeping between requests
+
+    def between_requests(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune >= 1.0:
+            self._last_prune = now
+            forget_idle_sessions(self.blocks)
+        if self.engine is not None and now - self._last_index_check >= 1.0:
+            self._last_index_check = now
+            self._check_index()
+
+    def _check_index(self) -> None:
+        from rag.store import MANIFEST
+
+        path = Path(self.engine.settings.index_dir) / MANIFEST
+        try:
+            st = path.stat()
+        except OSError:
+            return
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._index_stamp is None:
+            self._index_stamp = stamp
+            return
+        if stamp != self._index_stamp and self._reloading.acquire(blocking=False):
+            self._index_stamp = stamp
+            threading.Thread(target=self._reload, daemon=True, name="rag-index-reload").start()
+
+    def _reload(self) -> None:
+        try:
+            message = reload_index(self.engine)
+            if message:
+                print(message, file=sys.stderr, flush=True)
+        finally:
+            self._reloading.release()
+
+    def upload_room(self) -> int:
+        if self.upload_dir is None or not self.upload_dir.is_dir():
+            return self.upload_quota
+        used = sum(f.stat().st_size for f in self.upload_dir.rglob("*") if f.is_file())
+        return self.upload_quota - used
+
+    # ------------------------------------------------ the ASGI middleware
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        guard = self
+
+        async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] not in ("http", "websocket"):
+                await app(scope, receive, send)
+                return
+            guard.between_requests()
+            set_cookie = ""
+            if guard.token:
+                shown = _presented_tokens(scope)
+                if not any(hmac.compare_digest(t.encode(), guard.token.encode()) for t in shown["all"]):
+                    await _refuse(scope, send, 401, "this server needs its token: add ?token=... or a header")
+                    return
+                if hmac.compare_digest(shown["query"].encode(), guard.token.encode()):
+                    set_cookie = f"{COOKIE}={guard.token}; Path=/; HttpOnly; SameSite=Strict"
+            if scope["type"] == "websocket":
+                await app(scope, receive, send)
+                return
+            path = scope.get("path", "")
+            upload = path.rstrip("/").endswith(UPLOAD_PATHS)
+            cap = guard.max_upload + 65_536 if upload else guard.max_body
+            declared = _content_length(scope)
+            if declared is not None and declared > cap:
+                await _refuse(scope, send, 413, f"request body over the limit of {cap:,} bytes")
+                return
+            if upload and guard.upload_room() < (declared or 0):
+                await _refuse(scope, send, 507, "no room left for uploads on this server; try again later")
+                return
+            await _capped(app, scope, receive, send, cap, set_cookie)
+
+        return guarded
+
+
+async def _capped(app: ASGIApp, scope: Scope, receive: Receive, send: Send, cap: int, cookie: str) -> None:
+    """Run `app`, cutting its request body off at `cap` bytes (then answering 413 in its place)."""
+    seen = 0
+    over = False
+    started = False
+
+    async def counted_receive() -> Message:
+        nonlocal seen, over
+        if over:
+            return {"type": "http.disconnect"}
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > cap:
+                over = True
+                return {"type": "http.disconnect"}
+        return message
+
+    async def guarded_send(message: Message) -> None:
+        nonlocal started
+        if over:
+            return  # the app's answer to a cut-off body is replaced by ours
+        if message["type"] == "http.response.start":
+            started = True
+            if cookie:
+                message = dict(message)
+                message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
+        await send(message)
+
+    with contextlib.suppress(OSError):
+        await app(scope, counted_receive, guarded_send)
+    if over and not started:
+        await _refuse(scope, send, 413, f"request body over the limit of {cap:,} bytes")
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _presented_tokens(scope: Scope) -> dict[str, Any]:
+    found: list[str] = []
+    for name, value in scope.get("headers", []):
+        text = value.decode("latin-1")
+        if name == b"authorization" and text.lower().startswith("bearer "):
+            found.append(text[7:].strip())
+        elif name == b"cookie":
+            cookie: SimpleCookie = SimpleCookie()
+            with contextlib.suppress(Exception):
+                cookie.load(text)
+            if COOKIE in cookie:
+                found.append(cookie[COOKIE].value)
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
+    return {"all": [*found, query], "query": query}
+
+
+async def _refuse(scope: Scope, send: Send, status: int, text: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = f'{{"error": "{text}"}}'.encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def forget_idle_sessions(blocks: Any, idle_s: float = SESSION_IDLE_S) -> int:
+    """Forget Gradio sessions that hold no state, have no event pending and were idle `idle_s`.
+
+    A raw HTTP call (`POST /gradio_api/call/ask`) is a new session each time; Gradio would keep
+    each one's copy of the page configuration until 10,000 had piled up. Forgetting a session
+    without state loses nothing: it is made again, the same, if its id comes back."""
+    app = getattr(blocks, "server_app", None)
+    holder = getattr(app, "state_holder", None)
+    queue = getattr(blocks, "_queue", None)
+    if holder is None:
+        return 0
+    pending = getattr(queue, "pending_event_ids_session", {}) or {}
+    cutoff = _now() - idle_s
+    forgotten = 0
+    with holder.lock:
+        for session_id in list(holder.session_data):
+            state = holder.session_data.get(session_id)
+            last = holder.time_last_used.get(session_id)
+            if state is None or state.state_data or session_id in pending:
+                continue
+            if last is not None and last.timestamp() > cutoff:
+                continue
+            del holder.session_data[session_id]
+            holder.time_last_used.pop(session_id, None)
+            forgotten += 1
+    return forgotten
+
+
+def _now() -> float:
+    return time.time()
+
+
+# ---------------------------------------------------------------- the index
+
+
+def reload_index(engine: Any) -> str:
+    """Load the index generation now committed in the engine's folder and swap it in; the notice
+    to log ('' when nothing changed). A generation that does not load leaves the old one serving."""
+    from rag.errors import RagError
+    from rag.retrieve import Retriever
+    from rag.store import load
+
+    settings = engine.settings
+    current = engine.retriever.store.manifest.get("generation")
+    try:
+        store = load(settings.index_dir, settings, settings.model_name)
+    except (RagError, OSError) as exc:
+        return (
+            f"warning: the index in {settings.index_dir} changed but cannot be loaded ({exc}); "
+            f"still answering from {current}"
+        )
+    generation = store.manifest.get("generation")
+    if generation == current:
+        return ""
+    from dataclasses import replace
+
+    engine.retriever = Retriever(store, settings)
+    engine.index = replace(engine.index, store=store, up_to_date=True, reason="new generation", warning="")
+    return (
+        f"notice: the index in {settings.index_dir} has a new generation {generation} "
+        f"({len(store.documents)} documents, {len(store.vectors)} sentences); answering from it now"
+    )
+
+
+# ---------------------------------------------------------------- logs
+
+
+class ShortLogs(logging.Filter):
+    """Cuts every log record to LOG_MAX_CHARS characters, so no client can fill the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with contextlib.suppress(Exception):
+            message = record.getMessage()
+            if len(message) > LOG_MAX_CHARS or record.exc_info:
+                cut = len(message) - LOG_MAX_CHARS
+                record.msg = message[:LOG_MAX_CHARS] + (f"… [{cut:,} more characters]" if cut > 0 else "")
+                record.args = None
+                record.exc_info = None  # a traceback would repeat the request's values
+                record.exc_text = None
+        return True
+
+
+def shorten_logs() -> None:
+    for name in ("", "gradio", "uvicorn", "uvicorn.error", "uvicorn.access", "fastapi", "httpx"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ShortLogs) for f in logger.filters):
+            logger.addFilter(ShortLogs())
+        for handler in logger.handlers:
+            if not any(isinstance(f, ShortLogs) for f in handler.filters):
+                handler.addFilter(ShortLogs())
+
+
+# ---------------------------------------------------------------- uploads folder
+
+
+def upload_folder() -> Path:
+    """A fresh folder for this server's uploads (Gradio reads GRADIO_TEMP_DIR), removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix="rag-serve-uploads-"))
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def lifespan(folder: Path) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """An ASGI lifespan that removes the uploads folder when the server stops."""
+
+    @contextlib.asynccontextmanager
+    async def remove_uploads(_: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return remove_uploads
+
+
+def launch_options(blocks: Any, token: str = "", engine: Any = None) -> dict[str, Any]:
+    """Keyword arguments for `gr.Blocks.launch` that put the guard in front of the app."""
+    from starlette.middleware import Middleware
+
+    folder = upload_folder()
+    guard = Guard(token=token, upload_dir=folder, blocks=blocks, engine=engine)
+    shorten_logs()
+
+    class GuardMiddleware:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = guard.middleware(app)
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await self.app(scope, receive, send)
+
+    return {
+        "max_file_size": guard.max_upload,
+        "state_session_capacity": SESSION_CAPACITY,
+        "app_kwargs": {"middleware": [Middleware(GuardMiddleware)], "lifespan": lifespan(folder)},
+    }
