@@ -83,7 +83,7 @@ def check_port(host: str, port: int) -> None:
 
 def _bind_failure(host: str, port: int, exc: OSError) -> str:
     if exc.errno == errno.EADDRINUSE:
-        return f"port {port} on {host} is in use (another `rag serve`?); choose another, e.g. --port {port + 1}"
+        return f"port {port} on {host} is in use (another `rag serve`?); use another, e.g. --port {port + 1}"
     if exc.errno == errno.EACCES:
         return f"port {port} needs administrator rights; choose one above 1023 with --port, e.g. --port 7860"
     if exc.errno == errno.EADDRNOTAVAIL:
