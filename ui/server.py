@@ -54,9 +54,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_BODY_BYTES = 1_000_000  # a question, its settings, a chat history: far less than this
 MAX_UPLOAD_BYTES = 10_000_000  # one uploaded document
 UPLOAD_QUOTA_BYTES = 200_000_000  # all uploads kept by one server
-SESSION_IDLE_S = 30.0
+SESSION_IDLE_S = 10.0
 SESSION_CAPACITY = 2_000
 LOG_MAX_CHARS = 300
+ANALYTICS_KEPT = 500  # Gradio keeps 10,000 events' timings
 UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
 COOKIE = "rag_token"
 
@@ -298,17 +299,29 @@ async def _refuse(scope: Scope, send: Send, status: int, text: str) -> None:
 
 
 def forget_idle_sessions(blocks: Any, idle_s: float = SESSION_IDLE_S) -> int:
-    """Forget Gradio sessions that hold no state, have no event pending and were idle `idle_s`.
+    """Forget what Gradio keeps for sessions that are over: the number of sessions forgotten.
 
-    A raw HTTP call (`POST /gradio_api/call/ask`) is a new session each time; Gradio would keep
-    each one's copy of the page configuration until 10,000 had piled up. Forgetting a session
-    without state loses nothing: it is made again, the same, if its id comes back."""
+    A raw HTTP call (`POST /gradio_api/call/ask`, then `GET .../<event_id>`) is a new session each
+    time, and Gradio keeps three things for each one after it is answered: its copy of the page's
+    component configuration (the state table, until 10,000 sessions), its message queue (until
+    2,000) and an empty set of pending event ids (never dropped, and searched on every GET).
+    A session that holds no state and has no event pending loses nothing by being forgotten: it
+    is made again, the same, if its id comes back. Runs on the server's event loop, between requests."""
     app = getattr(blocks, "server_app", None)
     holder = getattr(app, "state_holder", None)
     queue = getattr(blocks, "_queue", None)
-    if holder is None:
+    if holder is None or queue is None:
         return 0
-    pending = getattr(queue, "pending_event_ids_session", {}) or {}
+    pending = queue.pending_event_ids_session
+    for session_id in [s for s, ids in pending.items() if not ids]:
+        del pending[session_id]
+    messages = queue.pending_messages_per_session
+    for session_id in [s for s, q in list(messages.items()) if s not in pending and q.empty()]:
+        del messages[session_id]
+    analytics = getattr(queue, "event_analytics", None)  # timings for Gradio's monitoring page
+    if isinstance(analytics, dict) and len(analytics) > ANALYTICS_KEPT:
+        for event_id in list(analytics)[: len(analytics) - ANALYTICS_KEPT]:
+            analytics.pop(event_id, None)
     cutoff = _now() - idle_s
     forgotten = 0
     with holder.lock:
