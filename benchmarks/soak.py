@@ -73,7 +73,8 @@ class Tally:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--max-seconds", type=float, default=1800.0, help="stop sending after this long")
@@ -154,7 +155,9 @@ def judge(stream: str, data: list[Any], article: str) -> str:
     kind = last.split("\n", 1)[0].removeprefix("event: ").strip()
     payload = last.split("data: ", 1)[1] if "data: " in last else ""
     if kind == "error":
-        return "bad-arguments" if len(data) < 2 else f"error: an error event for {str(data)[:60]}: {payload[:120]}"
+        if len(data) < 2:
+            return "bad-arguments"
+        return f"error: an error event for {str(data)[:60]}: {payload[:120]}"
     if kind != "complete":
         return f"error: last event {kind!r}"
     try:
@@ -175,7 +178,8 @@ def judge(stream: str, data: list[Any], article: str) -> str:
 def report(tally: Tally, args: argparse.Namespace, wall: float, rss_start: float, rss_end: float) -> None:
     lat = sorted(tally.latencies_ms)
     done = len(lat)
-    print(f"\n{done:,} raw HTTP requests ({args.clients} concurrent clients) in {wall:.1f}s: {done / wall:.1f}/s")
+    rate = done / wall if wall else 0.0
+    print(f"\n{done:,} raw HTTP requests ({args.clients} concurrent clients) in {wall:.1f}s: {rate:.1f}/s")
     print("outcomes: " + ", ".join(f"{k} {v:,}" for k, v in sorted(tally.outcomes.items())))
     print(f"errors: {len(tally.errors)}")
     for e in tally.errors[:10]:
