@@ -52,7 +52,7 @@ QUESTIONS: list[list[Any]] = [
     ["How many political prisoners were freed?", "inf"],  # a bad k: the default is used
     ["Who is the US special envoy?", "abc"],
     ["x" * 5000, 5],  # refused: over the question length limit (an answer with an error)
-    [],  # arguments missing: a clear error event, not a traceback in the log
+    [],  # arguments missing: refused (HTTP 422) with a clear message, not a traceback in the log
 ]
 
 
@@ -134,6 +134,8 @@ def ask(port: int, data: list[Any], article: str) -> str:
         conn.request("POST", "/gradio_api/call/ask", body, {"Content-Type": "application/json"})
         response = conn.getresponse()
         payload = response.read()
+        if response.status == 422 and len(data) < 2:
+            return "bad-arguments"  # refused with a clear message, as it should be
         if response.status != 200:
             return f"error: POST HTTP {response.status} {payload[:120]!r}"
         event_id = json.loads(payload)["event_id"]

@@ -28,8 +28,10 @@ import contextlib
 import errno
 import hmac
 import ipaddress
+import json
 import logging
 import os
+import re
 import shutil
 import socket
 import sys
@@ -197,7 +199,7 @@ class Guard:
                 return
             guard.between_requests()
             set_cookie = ""
-            if guard.token:
+            if guard.token and not _own_startup_call(scope):
                 shown = _presented_tokens(scope)
                 if not any(hmac.compare_digest(t.encode(), guard.token.encode()) for t in shown["all"]):
                     await _refuse(scope, send, 401, "this server needs its token: add ?token=... or a header")
@@ -217,9 +219,36 @@ class Guard:
             if upload and guard.upload_room() < (declared or 0):
                 await _refuse(scope, send, 507, "no room left for uploads on this server; try again later")
                 return
+            if scope.get("method") == "POST" and _CALL.search(path):
+                body = await _read_body(receive, cap)
+                problem = "over" if body is None else guard.bad_call(path, body)
+                if problem:
+                    status = 413 if problem == "over" else 422
+                    text = f"request body over the limit of {cap:,} bytes" if problem == "over" else problem
+                    await _refuse(scope, send, status, text)
+                    return
+                receive = _replay(body or b"", receive)
             await _capped(app, scope, receive, send, cap, set_cookie)
 
         return guarded
+
+    def bad_call(self, path: str, body: bytes) -> str:
+        """Why a call to an endpoint cannot run ('' when it can): too few arguments, or no JSON.
+
+        Gradio would put the call's arguments, whole, into a traceback on stderr."""
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return 'the request body is not JSON; send {"data": [arguments]}'
+        if not isinstance(payload, dict) or not isinstance(payload.get("data", []), list):
+            return 'the request body must be a JSON object {"data": [arguments]}'
+        fn = _endpoint(self.blocks, path, payload)
+        wanted = len(getattr(fn, "inputs", []) or [])
+        given = len(payload.get("data", []))
+        if fn is not None and given < wanted:
+            name = getattr(fn, "api_name", None) or "this endpoint"
+            return f'/{name} takes {wanted} arguments, {given} given; send {{"data": [{wanted} values]}}'
+        return ""
 
 
 async def _capped(app: ASGIApp, scope: Scope, receive: Receive, send: Send, cap: int, cookie: str) -> None:
@@ -257,6 +286,56 @@ async def _capped(app: ASGIApp, scope: Scope, receive: Receive, send: Send, cap:
         await _refuse(scope, send, 413, f"request body over the limit of {cap:,} bytes")
 
 
+_CALL = re.compile(r"/(call|run)/[^/]+/?$|/queue/join/?$")
+
+
+def _endpoint(blocks: Any, path: str, payload: dict[str, Any]) -> Any:
+    fns = getattr(blocks, "fns", {}) or {}
+    index = payload.get("fn_index")
+    if path.rstrip("/").endswith("/queue/join"):
+        return fns.get(index) if isinstance(index, int) else None
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    return next((fn for fn in fns.values() if getattr(fn, "api_name", None) == name), None)
+
+
+async def _read_body(receive: Receive, cap: int) -> bytes | None:
+    """The whole request body, or None once it passes `cap` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > cap:
+            return None
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+def _replay(body: bytes, then: Receive) -> Receive:
+    """A receive() that gives `body` once, then whatever the client sends next (its disconnect)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return await then()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _own_startup_call(scope: Scope) -> bool:
+    """Gradio's launch() calls its own startup route over loopback, without the token."""
+    client = scope.get("client") or ("", 0)
+    return str(scope.get("path", "")).endswith("/startup-events") and is_loopback(str(client[0]))
+
+
 def _content_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", []):
         if name == b"content-length":
@@ -287,7 +366,7 @@ async def _refuse(scope: Scope, send: Send, status: int, text: str) -> None:
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008})
         return
-    body = f'{{"error": "{text}"}}'.encode()
+    body = json.dumps({"error": text}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
