@@ -120,10 +120,21 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(2)
         rss_end = proc.memory_info().rss / 1e6
         report(tally, args, wall, rss_start, rss_end)
+        if samples:
+            first_n, first_rss = min(samples)
+            later = done_count(tally) - first_n
+            print(
+                f"server RSS from request {first_n:,} to the end: {first_rss:.1f} -> {rss_end:.1f} MB "
+                f"({(rss_end - first_rss) * 1e3 / max(1, later):.2f} KB per request over {later:,} requests)"
+            )
         return 1 if tally.errors else 0
     finally:
         stop_server(server)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def done_count(tally: Tally) -> int:
+    return len(tally.latencies_ms)
 
 
 def ask(port: int, data: list[Any], article: str) -> str:
