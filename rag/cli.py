@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--auth-token",
         default=None,
-        help="require this token (user `rag`, or ?token=...) from every client (default $RAG_AUTH_TOKEN)",
+        help="require this token from every client: header `Authorization: Bearer TOKEN`, or open "
+        "/?token=TOKEN once in a browser (default $RAG_AUTH_TOKEN, which keeps it out of `ps`)",
     )
     _index_dir(p)
     p.set_defaults(func=cmd_serve)
