@@ -484,15 +484,19 @@ def shorten_logs() -> None:
 # ---------------------------------------------------------------- uploads folder
 
 
-def upload_folder() -> Path:
-    """A fresh folder for this server's uploads (Gradio reads GRADIO_TEMP_DIR), removed at exit."""
+def upload_folder() -> tuple[Path, str | None]:
+    """A fresh folder for this server's uploads (Gradio reads GRADIO_TEMP_DIR), removed at exit;
+    and the GRADIO_TEMP_DIR it replaces."""
     folder = Path(tempfile.mkdtemp(prefix="rag-serve-uploads-"))
+    previous = os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = str(folder)
     atexit.register(shutil.rmtree, folder, True)
-    return folder
+    return folder, previous
 
 
-def lifespan(folder: Path) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+def lifespan(
+    folder: Path, previous: str | None
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
     """An ASGI lifespan that removes the uploads folder when the server stops."""
 
     @contextlib.asynccontextmanager
@@ -501,6 +505,11 @@ def lifespan(folder: Path) -> Callable[[Any], contextlib.AbstractAsyncContextMan
             yield
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+            if os.environ.get("GRADIO_TEMP_DIR") == str(folder):  # later apps in this process: as before
+                if previous is None:
+                    os.environ.pop("GRADIO_TEMP_DIR", None)
+                else:
+                    os.environ["GRADIO_TEMP_DIR"] = previous
 
     return remove_uploads
 
@@ -509,7 +518,7 @@ def launch_options(blocks: Any, token: str = "", engine: Any = None) -> dict[str
     """Keyword arguments for `gr.Blocks.launch` that put the guard in front of the app."""
     from starlette.middleware import Middleware
 
-    folder = upload_folder()
+    folder, previous = upload_folder()
     guard = Guard(token=token, upload_dir=folder, blocks=blocks, engine=engine)
     shorten_logs()
 
@@ -523,5 +532,5 @@ def launch_options(blocks: Any, token: str = "", engine: Any = None) -> dict[str
     return {
         "max_file_size": guard.max_upload,
         "state_session_capacity": SESSION_CAPACITY,
-        "app_kwargs": {"middleware": [Middleware(GuardMiddleware)], "lifespan": lifespan(folder)},
+        "app_kwargs": {"middleware": [Middleware(GuardMiddleware)], "lifespan": lifespan(folder, previous)},
     }
