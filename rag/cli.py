@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build or refresh the index (default: the article in seeds/)")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders of .txt, .md, .html")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    p.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="also read files that links in the folders point to outside them (skipped by default)",
+    )
     _index_dir(p)
     p.set_defaults(func=cmd_index)
 
@@ -147,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
     p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
+    p.add_argument(
+        "--auth-token",
+        default=None,
+        help="require this token from every client: header `Authorization: Bearer TOKEN`, or open "
+        "/?token=TOKEN once in a browser (default $RAG_AUTH_TOKEN, which keeps it out of `ps`)",
+    )
     _index_dir(p)
     p.set_defaults(func=cmd_serve)
     return parser
@@ -162,6 +173,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         args.paths or None,
         progress=sys.stderr.isatty(),
         force=args.force,
+        follow_links=True if args.follow_links else (None if not args.paths else False),
+        seeds_if_new=args.index_dir is None,  # only the default index starts from the demo article
     )
     for skipped in result.skipped:
         print(f"warning: skipped {printable(skipped.reason, newlines=False)}", file=sys.stderr)
@@ -189,6 +202,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = _read_question(args.question, settings.max_question_chars)
     clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
     answer = ask(question, k=args.top_k, settings=settings, mode=args.retrieval)
+    _warn_about_index(settings)
     if args.json:
         print(_json(answer.to_dict()))
     if answer.error:
@@ -211,6 +225,14 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         return engine.ask(question, history, k=args.top_k, mode=args.retrieval)
 
     return cli_chat.run(settings, resume=args.resume, ask=ask)
+
+
+def _warn_about_index(settings: Settings) -> None:
+    from rag.pipeline import get_engine
+
+    warning = get_engine(settings).index.warning
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _read_question(arg: str, max_chars: int) -> str:
@@ -260,7 +282,7 @@ def _at_least_one(value: str) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
-    serve(settings, host=args.host, port=args.port)
+    serve(settings, host=args.host, port=args.port, auth_token=args.auth_token)
     return 0
 
 
@@ -268,6 +290,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     if getattr(args, "index_dir", None):
         settings = settings.replace(index_dir=Path(args.index_dir).expanduser())
+        if args.command in ("ask", "serve", "chat", "eval"):  # a named index must exist: a typo never builds a new one
+            from rag.indexer import require_index
+
+            require_index(settings.index_dir)
     if getattr(args, "top_k", None):
         settings = settings.replace(top_k=args.top_k)
     if getattr(args, "retrieval", None):

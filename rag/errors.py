@@ -35,3 +35,19 @@ class IndexMismatchError(RagError):
 
 class IndexLockedError(RagError):
     """Another process is building the index right now."""
+
+
+class IndexNotFoundError(RagError):
+    """The index folder named holds no index (a typo, or one never built)."""
+
+
+class IndexLocationError(RagError):
+    """The index folder cannot be used where it was pointed (a file, not a folder)."""
+
+
+class DiskFullError(RagError):
+    """The disk holding the index has too little free space to write a new generation."""
+
+
+class ServerError(RagError):
+    """The chat server cannot start as asked (port out of range or in use, bad authentication)."""

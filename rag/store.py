@@ -17,6 +17,7 @@ the new one, never a mix; checksums catch anything damaged afterwards. Nothing i
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -33,7 +34,7 @@ import numpy as np
 from rag.chunk import chunk_text
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.errors import IndexCorruptError, IndexMismatchError
+from rag.errors import DiskFullError, IndexCorruptError, IndexMismatchError
 from rag.types import Chunk, Document, Sentence
 
 FORMAT_VERSION = 1
@@ -265,9 +266,47 @@ def mismatch(manifest: dict[str, Any], settings: Settings, model: str, dim: int 
 # ---------------------------------------------------------------- save
 
 
-def save(store: Store, index_dir: Path, sources: Sequence[str], report: BuildReport | None = None) -> Path:
-    """Write `store` as a new generation and commit it by replacing manifest.json atomically."""
+def save(
+    store: Store,
+    index_dir: Path,
+    sources: Sequence[str],
+    report: BuildReport | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write `store` as a new generation and commit it by replacing manifest.json atomically.
+
+    DiskFullError (nothing changed on disk) when the disk has too little room for it."""
     index_dir.mkdir(parents=True, exist_ok=True)
+    needed = estimated_bytes(store)
+    if shutil.disk_usage(index_dir).free < needed:
+        raise disk_full(index_dir, needed)
+    try:
+        return _save(store, index_dir, sources, report, extra or {})
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise disk_full(index_dir, needed) from exc
+        raise
+
+
+def estimated_bytes(store: Store) -> int:
+    """About how many bytes a generation of `store` takes on disk (vectors twice, texts, tables)."""
+    n = len(store.vectors)
+    graph = n * 32 * 2 * 4 if store.manifest.get("index_type") == "hnsw" else 0
+    texts = sum(len(d.text.encode("utf-8")) + 200 for d in store.documents.values())
+    return 2 * int(store.vectors.nbytes) + graph + texts + 40 * n + 120 * len(store.chunks) + 65_536
+
+
+def disk_full(index_dir: Path, needed: int) -> DiskFullError:
+    free = shutil.disk_usage(index_dir).free if index_dir.is_dir() else 0
+    return DiskFullError(
+        f"the disk holding {index_dir} is full: {free / 1e6:.1f} MB free, about {needed / 1e6:.1f} MB "
+        "needed for the new index; free space or use --index-dir elsewhere"
+    )
+
+
+def _save(
+    store: Store, index_dir: Path, sources: Sequence[str], report: BuildReport | None, extra: dict[str, Any]
+) -> Path:
     gen = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
     tmp = index_dir / f".tmp-{gen}"
     tmp.mkdir()
@@ -290,6 +329,7 @@ def save(store: Store, index_dir: Path, sources: Sequence[str], report: BuildRep
             "sentences": len(store.vectors),
         },
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **extra,
     )
     if report is not None:
         manifest["last_build"] = {
@@ -365,14 +405,31 @@ def remove_old_generations(index_dir: Path, keep: str) -> None:
 def remove_leftovers(index_dir: Path) -> None:
     """Remove what a build killed midway left: unfinished or uncommitted generations, temporary manifests.
 
-    Only safe while holding the build lock (no other build can be writing)."""
+    Only safe while holding the build lock (no other build can be writing). Without a readable
+    manifest naming the committed generation, only unfinished (.tmp-) data goes: the index data
+    stays until a new generation is committed."""
     if not index_dir.is_dir():
         return
     try:
         manifest = read_manifest(index_dir) or {}
     except IndexCorruptError:
         manifest = {}
-    remove_old_generations(index_dir, keep=str(manifest.get("generation", "")))
+    keep = manifest.get("generation")
+    if isinstance(keep, str) and _GENERATION.fullmatch(keep) and (index_dir / keep).is_dir():
+        remove_old_generations(index_dir, keep=keep)
+        return
+    for entry in index_dir.iterdir():
+        if entry.is_dir() and entry.name.startswith(".tmp-gen-"):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(f".{MANIFEST}.") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)
+
+
+def generations(index_dir: Path) -> list[str]:
+    """The committed-looking generation folders in `index_dir` (whatever the manifest says)."""
+    if not index_dir.is_dir():
+        return []
+    return sorted(e.name for e in index_dir.iterdir() if e.is_dir() and _GENERATION.fullmatch(e.name))
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -17,40 +17,23 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from typing import Any
 
+from rag.textsafe import BIDI_CONTROLS, printable
 from rag.types import Answer
 
-# the characters that reorder text when shown: embeddings, overrides, isolates and marks
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+__all__ = ["format_answer", "json_line", "printable"]
+
+# what JSON leaves raw but a terminal acts on: C1 controls, line/paragraph separators, bidi controls
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029" + BIDI_CONTROLS + "]")
 _INLINE_QUOTE = re.compile(r"\s*“.*?”\s*\[\d+\]", re.DOTALL)  # up to the ” that a marker follows
 _BARE_LEAD = re.compile(r"^(?:the (?:article|documents?|\S+) says?|from \S+)\s*:?$", re.IGNORECASE)
-
-
-def printable(text: str, *, newlines: bool = True) -> str:
-    """`text` with control characters and bidirectional controls shown as escapes."""
-    out = []
-    for ch in text:
-        if (ch == "\n" and newlines) or ch == "\t":
-            out.append(ch)
-        elif ch in "\n\r":
-            out.append("\\n" if ch == "\n" else "\\r")
-        elif ch in _BIDI or unicodedata.category(ch) == "Cc":
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def json_line(data: dict[str, Any]) -> str:
     """One JSON object on one line, exact text, with nothing a terminal would act on."""
     text = json.dumps(data, ensure_ascii=False)
-    return "".join(
-        f"\\u{ord(ch):04x}" if ch in _BIDI or 0x7F <= ord(ch) <= 0x9F or ch in "\u2028\u2029" else ch
-        for ch in text
-    )
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def format_answer(answer: Answer, *, show_understood: bool = True) -> str:

@@ -220,7 +220,7 @@ def test_any_damage_to_the_manifest_is_refused_then_repaired(
     fuzz_index: tuple[Settings, FakeEmbedder], key: str, value: Any, delete: bool, nested: bool
 ) -> None:
     settings, embedder = fuzz_index
-    update_index(settings, lambda: embedder)  # start each example from a whole index
+    update_index(settings, lambda: embedder, [settings.seeds_dir])  # start each example from a whole index
     manifest = read_manifest(settings.index_dir)
     assert manifest is not None
     pristine = load(settings.index_dir, settings, embedder.name)
@@ -239,6 +239,10 @@ def test_any_damage_to_the_manifest_is_refused_then_repaired(
     else:  # harmless damage (e.g. to counts): the index is still whole
         assert loaded.chunks == pristine.chunks
 
-    repaired = open_index(settings, lambda: embedder).store
+    try:
+        repaired = open_index(settings, lambda: embedder).store
+    except IndexCorruptError as exc:  # the record of its sources is gone: refused, naming the fix
+        assert key == "sources" and f"`rag index --index-dir {settings.index_dir} PATHS`" in str(exc)
+        repaired = update_index(settings, lambda: embedder, [settings.seeds_dir]).store
     assert repaired.chunks == pristine.chunks
     assert load(settings.index_dir, settings, embedder.name).chunks == pristine.chunks

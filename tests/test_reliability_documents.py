@@ -39,7 +39,7 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "empty.txt": (b"", "no text"),
     "blank.md": (b" \n\t\r\n  \n", "no text"),
     "latin1.txt": ("Café in Zürich, naïve façade.".encode("latin-1"), "not valid UTF-8"),
-    "utf16.txt": ("Hello in UTF-16".encode("utf-16"), "binary"),
+    "broken-utf16.txt": (b"\xff\xfe" + "Hi".encode("utf-16-le") + b"\x00\xd8", "not valid UTF-16"),
     "picture.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
     "only-script.html": (b"<html><script>alert(1)</script><style>p{}</style></html>", "no text"),
 }

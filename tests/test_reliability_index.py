@@ -151,7 +151,16 @@ def _leftovers(index_dir: Path) -> list[str]:
 # ---------------------------------------------------------------- damage: fast, with the fake embedder
 
 
-@pytest.mark.parametrize("kind", list(DAMAGE))
+# the manifest is the record of what the index was built from: without it nothing may be rebuilt
+MANIFEST_LOST = (
+    "manifest.json garbage",
+    "manifest.json empty",
+    "manifest.json a JSON list",
+    "manifest.json missing",
+)
+
+
+@pytest.mark.parametrize("kind", [k for k in DAMAGE if k not in MANIFEST_LOST])
 def test_damage_is_refused_with_the_fix_and_rebuilt(tmp_path: Path, kind: str) -> None:
     embedder = FakeEmbedder()
     settings = _tiny_index(tmp_path, embedder)
@@ -168,6 +177,37 @@ def test_damage_is_refused_with_the_fix_and_rebuilt(tmp_path: Path, kind: str) -
     reloaded = load(settings.index_dir, settings, embedder.name)
     assert reloaded.chunks == pristine.chunks
     assert np.array_equal(reloaded.vectors, pristine.vectors)
+    assert _leftovers(settings.index_dir) == []
+
+
+def _files(index_dir: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(index_dir)): p.read_bytes() for p in index_dir.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("kind", MANIFEST_LOST)
+def test_lost_manifest_is_refused_naming_the_fix_and_nothing_is_deleted(tmp_path: Path, kind: str) -> None:
+    embedder = FakeEmbedder()
+    settings = _tiny_index(tmp_path, embedder)
+    pristine = load(settings.index_dir, settings, embedder.name)
+    other = tmp_path / "demo"  # what a careless fallback would index instead: must never happen
+    other.mkdir()
+    (other / "demo.txt").write_text(SECOND_TEXT, encoding="utf-8")
+    settings = settings.replace(seeds_dir=other)
+    DAMAGE[kind](settings.index_dir)
+    before = _files(settings.index_dir)
+
+    for attempt in (
+        lambda: open_index(settings, lambda: embedder),
+        lambda: update_index(settings, lambda: embedder),
+    ):
+        with pytest.raises(IndexCorruptError) as caught:
+            attempt()
+        assert f"`rag index --index-dir {settings.index_dir} PATHS`" in str(caught.value)
+        assert "manifest.json" in str(caught.value)
+        assert _files(settings.index_dir) == before  # not one byte of the index deleted or changed
+
+    update_index(settings, lambda: embedder, [tmp_path / "docs"])  # the command the message names
+    assert load(settings.index_dir, settings, embedder.name).chunks == pristine.chunks
     assert _leftovers(settings.index_dir) == []
 
 
@@ -190,8 +230,12 @@ def test_damaged_index_without_documents_says_what_to_do(tmp_path: Path) -> None
     settings = _tiny_index(tmp_path, embedder)
     shutil.rmtree(settings.seeds_dir)
     _truncate(_gen(settings.index_dir) / "faiss.index")
-    with pytest.raises(RagError, match="does not exist"):
+    with pytest.raises(RagError) as caught:
         open_index(settings, lambda: embedder)
+    message = str(caught.value)
+    assert "is damaged" in message and "faiss.index" in message  # what happened
+    assert f"{settings.seeds_dir} no longer exists" in message  # why it cannot repair itself
+    assert f"`rag index --index-dir {settings.index_dir} PATHS`" in message  # how to fix it
 
 
 # ---------------------------------------------------------------- damage: the real model answers as before
@@ -211,7 +255,6 @@ QUESTIONS = (
         "corrupted vectors.npy",
         "chunks.json one sentence short, checksum updated",
         "manifest from another model",
-        "manifest.json garbage",
         "missing generation folder",
     ],
 )

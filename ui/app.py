@@ -36,11 +36,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import RagError, ServerError
+from rag.indexer import IndexResult
 from rag.pipeline import Engine, get_engine
 from rag.retrieve import Retriever
 from rag.types import Answer, Document
-from ui import library, openai_api, saved
+from ui import library, openai_api, saved, server
 from ui.render import Conversation, article_html, chat_html, conversation_markdown, esc
 from ui.suggest import examples as draw_examples
 
@@ -187,11 +188,23 @@ class ChatApp:
                 change = run()
             except (RagError, OSError) as exc:
                 return (*(gr.skip(),) * 11, _status(str(exc), error=True))
-            old = self.live.engine
-            store = change.index.store
-            engine = dataclasses.replace(old, retriever=Retriever(store, old.settings), index=change.index)
-            self.live = Served(engine, tuple(draw_examples(store.documents, engine.ask)))
+            self._serve(change.index)
         return (*self.documents_view(conv), _status(change.message))
+
+    def reload(self) -> str:
+        """Serve the index generation now committed on disk (`rag index` rebuilt it while the server
+        ran); the notice for the server's log, '' when nothing changed."""
+        with self.changing:
+            index, message = server.newer_index(self.live.engine)
+            if index is not None:
+                self._serve(index)
+        return message
+
+    def _serve(self, index: IndexResult) -> None:
+        """Answer from `index` from now on: a new engine over the same loaded model."""
+        old = self.live.engine
+        engine = dataclasses.replace(old, retriever=Retriever(index.store, old.settings), index=index)
+        self.live = Served(engine, tuple(draw_examples(index.store.documents, engine.ask)))
 
     def documents_view(self, conv: Conversation) -> tuple[Any, ...]:
         """Everything that names or lists the documents, for the current index.
@@ -319,35 +332,64 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         remove_button.click(handlers.remove, [to_remove, conv], view, **common)
         gr.api(handlers.ask_api, api_name="ask")
     app.queue()
-    app.rag_engine = lambda: handlers.live.engine  # the serving engine, for ui/openai_api.py
+    app.rag_chat = handlers  # what launch() hands the guard (index reloads) and the OpenAI-compatible API
     return app
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True) -> str:
-    """Serve `app` on host:port (never a public share link); returns its local URL."""
-    _, url, _ = app.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        prevent_thread_lock=not block,
-        css=CSS,
-        theme=THEME,
-        footer_links=["api", "gradio"],
-        ssr_mode=False,
-        mcp_server=False,
-        quiet=not block,
-        max_file_size=library.MAX_UPLOAD_BYTES,
-        # POST /v1/chat/completions and GET /v1/models, in front of Gradio's own routes
-        app_kwargs={"routes": openai_api.routes(app.rag_engine)} if hasattr(app, "rag_engine") else None,
+def launch(
+    app: gr.Blocks,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    block: bool = True,
+    auth_token: str = "",
+) -> str:
+    """Serve `app` on host:port (never a public share link), behind the guard of ui/server.py
+    (body and upload caps, optional token, bounded sessions, short logs, index reloads), with the
+    OpenAI-compatible routes of ui/openai_api.py in front of Gradio's own."""
+    chat: ChatApp | None = getattr(app, "rag_chat", None)
+    options = server.launch_options(
+        app,
+        auth_token,
+        index_dir=chat.settings.index_dir if chat else None,
+        reload=chat.reload if chat else None,
     )
+    if chat is not None:
+        options["app_kwargs"]["routes"] = openai_api.routes(lambda: chat.live.engine)
+    try:
+        _, url, _ = app.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            prevent_thread_lock=not block,
+            css=CSS,
+            theme=THEME,
+            footer_links=["api", "gradio"],
+            ssr_mode=False,
+            mcp_server=False,
+            quiet=not block,
+            **options,
+        )
+    except OSError as exc:  # Gradio's advice would name launch(); ours names the flag
+        raise ServerError(f"cannot listen on {host}:{port} ({exc}); choose another --port") from None
     return str(url)
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """`rag serve`: load the model and index first (so the first question is fast), then serve."""
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_token: str | None = None
+) -> None:
+    """`rag serve`: check the address, load the model and index (so the first answer is fast), serve."""
+    token = server.auth_token(auth_token)
+    server.check_port(host, port)
+    warning = server.bind_warning(host, port, token)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     print(f"loading the model and the index in {settings.index_dir} …", file=sys.stderr, flush=True)
-    app = build_app(settings)
-    launch(app, host, port, block=True)
+    engine = get_engine(settings)
+    if engine.index.warning:
+        print(f"warning: {engine.index.warning}", file=sys.stderr, flush=True)
+    app = build_app(settings, engine)
+    launch(app, host, port, block=True, auth_token=token)
 
 
 def documents_html(live: Served, settings: Settings) -> str:
@@ -397,7 +439,7 @@ def _placeholder(live: Served) -> str:
 def _clamp_k(k: object, default: int) -> int:
     try:
         value = int(float(k))  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError):  # "abc", None, "inf"
         return default
     return max(1, min(MAX_K, value))
 
