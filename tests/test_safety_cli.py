@@ -225,7 +225,7 @@ def test_utf16_and_bom_files_are_read_as_text(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "ferry-utf16.txt").write_bytes(FERRY.encode("utf-16"))  # with its byte-order mark
-    (docs / "race-bom.md").write_bytes(b"\xef\xbb\xbf" + TINY_TEXT.encode("utf-8"))
+    (docs / "race-bom.txt").write_bytes(b"\xef\xbb\xbf" + TINY_TEXT.encode("utf-8"))
     (docs / "utf16be.txt").write_bytes(b"\xfe\xff" + "Kelp grows fast in cold water.\n".encode("utf-16-be"))
     index = tmp_path / "index"
 
@@ -240,7 +240,7 @@ def test_utf16_and_bom_files_are_read_as_text(tmp_path: Path) -> None:
 
     store = load(index, Settings(index_dir=index), "all-MiniLM-L6-v2")
     assert store.documents["ferry-utf16.txt"].text == FERRY
-    assert store.documents["race-bom.md"].text == TINY_TEXT  # the BOM is not part of the text
+    assert store.documents["race-bom.txt"].text == TINY_TEXT  # the BOM is not part of the text
     assert not any(d.text.startswith("\ufeff") for d in store.documents.values())
 
 
