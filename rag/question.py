@@ -10,7 +10,7 @@
 
 >>> q = parse("Which countries had citizens among the freed prisoners?")
 >>> q.kind, q.wh, sorted(q.focus)
-('entity', 'which', ['countri'])
+('place', 'which', ['countri'])
 >>> parse("How many political prisoners were released?").focus == frozenset({"polit", "prison"})
 True
 >>> parse("Which entity did not develop the Ögedei plan in 1066?").negated
