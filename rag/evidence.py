@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.extract import candidates
 from rag.question import Kind, Question, fold, folded_words
@@ -169,9 +170,8 @@ def premise_problem(question: Question, evidence: list[str], corpus: list[str]) 
     ''
     """
     joined = digits_for_words(" ".join(evidence))
-    corpus_digits = [digits_for_words(t) for t in corpus]
     for figure in question.figures:
-        if not any(has_figure(text, figure) for text in corpus_digits):
+        if not any(has_figure(digits_for_words(text), figure) for text in corpus):
             return f"it never mentions {figure}"
         if not has_figure(joined, figure):
             return f"it does not mention {figure} in this connection"
@@ -191,6 +191,7 @@ def premise_problem(question: Question, evidence: list[str], corpus: list[str]) 
     return ""
 
 
+@lru_cache(maxsize=256)
 def digits_for_words(text: str) -> str:
     """Small number words and ordinals as digits: 'the fourth of four' -> 'the 4th of 4'."""
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from typing import Literal
 
@@ -94,7 +95,8 @@ def clause_breaks(sentence: str) -> list[int]:
     return [m.end() for m in _CLAUSE_BREAK.finditer(sentence)]
 
 
-def candidates(sentence: str) -> list[Span]:
+@lru_cache(maxsize=8192)
+def candidates(sentence: str) -> tuple[Span, ...]:
     """Every candidate short answer in `sentence`: dates, numbers, ordinals, names, phrases."""
     out: list[Span] = []
     seen: set[tuple[int, int]] = set()
@@ -125,7 +127,7 @@ def candidates(sentence: str) -> list[Span]:
             add(s, e, "name")
     for s, e in _phrases(sentence, words):
         add(s, e, "phrase")
-    return out
+    return tuple(out)
 
 
 def _numbers(

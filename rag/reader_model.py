@@ -2,11 +2,12 @@
 the documents answer the question at all. Logistic models read from rag/models/reader.json (written
 by evals/fit_reader.py) and scored with numpy, so the runtime needs no machine-learning library.
 
-1. Each candidate span is scored by the span model: p = sigmoid(w · x + b), the probability that it
-   matches a gold answer (SQuAD F1 >= 0.5); the best one is the candidate short answer, p its p_short.
-2. The question is scored by the answerable model on its own features plus the best span's p:
-   p_answerable.
-3. The answer abstains when p_answerable is below the fitted threshold, and shows the short answer
+1. Each candidate span is scored by the span model: sigmoid(w · x + b), how likely it matches a
+   gold answer (SQuAD F1 >= 0.5); the best one is the candidate short answer.
+2. The short model turns the best span's score, its margin over the runner-up and the question's
+   features into p_short, the calibrated probability that the short answer is right.
+3. The answerable model scores the question's features plus p_short: p_answerable.
+4. The answer abstains when p_answerable is below the fitted threshold, and shows the short answer
    only when p_short clears the threshold chosen for short-answer precision on held-out articles.
 """
 
@@ -25,7 +26,7 @@ from rag.errors import RagError
 from rag.reading import Features, Reading
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "reader.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class ReaderModelError(RagError):
@@ -66,6 +67,7 @@ class Logistic:
 @dataclass(frozen=True)
 class ReaderModel:
     span: Logistic
+    short: Logistic
     answerable: Logistic
     answerable_threshold: float
     short_threshold: float
@@ -81,10 +83,11 @@ class ReaderModel:
         thresholds = data["thresholds"]
         return cls(
             Logistic.from_json(data["span"]),
+            Logistic.from_json(data["short"]),
             Logistic.from_json(data["answerable"]),
             float(thresholds["answerable"]),
             float(thresholds["short"]),
-            {k: v for k, v in data.items() if k not in ("span", "answerable")},
+            {k: v for k, v in data.items() if k not in ("span", "short", "answerable")},
         )
 
 
@@ -117,7 +120,7 @@ def decide(reading: Reading, model: ReaderModel, answerable_threshold: float | N
     """Score the reading's candidates and question; decide to abstain and whether to show a short answer."""
     p_spans = model.span.predict([c.features for c in reading.spans])
     best = int(np.argmax(p_spans)) if len(p_spans) else -1
-    p_short = float(p_spans[best]) if best >= 0 else 0.0
+    p_short = float(model.short.predict([short_features(reading, p_spans)])[0]) if best >= 0 else 0.0
     p_answerable = float(model.answerable.predict([answerable_features(reading, p_short)])[0])
     threshold = model.answerable_threshold if answerable_threshold is None else answerable_threshold
     abstain = not reading.sentences or bool(reading.premise) or p_answerable < threshold
@@ -125,7 +128,24 @@ def decide(reading: Reading, model: ReaderModel, answerable_threshold: float | N
     return Decision(p_answerable, p_short, best, abstain, show)
 
 
+def short_features(reading: Reading, p_spans: np.ndarray) -> Features:
+    """The question's features, the best span's score (a logit) and its margin over the runner-up."""
+    top = np.sort(p_spans)[::-1]
+    best = _logit(float(top[0]))
+    second = _logit(float(top[1])) if len(top) > 1 else -14.0
+    return reading.features | {
+        "logit_best": best,
+        "margin": best - second,
+        f"kind:{reading.question.kind}|logit_best": best,
+        "n_candidates": math.log1p(len(p_spans)),
+    }
+
+
+def _logit(p: float) -> float:
+    clipped = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(clipped / (1 - clipped))
+
+
 def answerable_features(reading: Reading, p_short: float) -> Features:
     """The question's features and the best candidate's probability (as a logit, and as is)."""
-    clipped = min(max(p_short, 1e-6), 1 - 1e-6)
-    return reading.features | {"p_short": p_short, "logit_short": math.log(clipped / (1 - clipped))}
+    return reading.features | {"p_short": p_short, "logit_short": _logit(p_short)}

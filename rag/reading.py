@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.evidence import (
     ScoredSentence,
@@ -31,6 +32,7 @@ from rag.retrieve import Retrieval, Retriever, stopwords, terms
 
 TOP_SENTENCES = 3
 NEAR = 4  # words on either side that count as "next to"
+WINDOW = 6  # words on either side whose overlap with the question is counted
 Features = dict[str, float]
 
 _NEGATION = re.compile(r"\b(?:not|never|no|none|neither|nor|without)\b|n[’']t\b", re.IGNORECASE)
@@ -68,7 +70,7 @@ def read(question: Question, retrieval: Retrieval, retriever: Retriever) -> Read
             text = store.sentence_text(scored.sentence)
             spans += [
                 SpanCandidate(scored.sentence, rank, span, f)
-                for span, f in span_features(question, text, scored, rank)
+                for span, f in span_features(question, text, scored, rank, retriever)
             ]
     paragraphs = sorted({paragraph_of(store, s.sentence) for s in best[:2]})
     corpus = [d.text for d in store.documents.values()]
@@ -94,6 +96,7 @@ def question_features(
     weights = {t: retriever.idf(t) for t in q.term_set}
     top_idf = math.log(1 + len(retriever.store.sentence_spans)) or 1.0
     missing = [w for t, w in weights.items() if t not in evidence_terms]
+    unknown = [w for t, w in weights.items() if not retriever.sentence_df.get(t)]  # in no document at all
     total = sum(weights.values()) or 1.0
     names = list(q.names)
     evidence_words = set(folded_words(" ".join(paragraphs)))
@@ -120,6 +123,8 @@ def question_features(
             "missing_share": sum(missing) / total,
             "missing_max_idf": max(missing, default=0.0) / top_idf,
             "missing_any": float(bool(missing)),
+            "unknown_share": sum(unknown) / total,
+            "unknown_any": float(bool(unknown)),
             "names_missing": float(names_missing),
             "names_missing_near": float(names_missing_near),
             "has_names": float(bool(names)),
@@ -132,16 +137,33 @@ def question_features(
     return f
 
 
-def span_features(
-    q: Question, sentence: str, scored: ScoredSentence, rank: int
-) -> list[tuple[Span, Features]]:
+@lru_cache(maxsize=8192)
+def _analysed(sentence: str) -> tuple[list[tuple[int, int]], list[str], list[frozenset[str]]]:
+    """The sentence's words (offsets), each folded, and each one's stems: computed once per sentence."""
     words = tokens(sentence)
+    texts = [sentence[s:e] for s, e in words]
+    return words, [" ".join(folded_words(t)) for t in texts], [_word_terms(t) for t in texts]
+
+
+@lru_cache(maxsize=65536)
+def _word_terms(word: str) -> frozenset[str]:
+    return frozenset(terms(word))
+
+
+def scorer_idf(retriever: Retriever, term: str) -> float:
+    return retriever.idf(term)
+
+
+def span_features(
+    q: Question, sentence: str, scored: ScoredSentence, rank: int, retriever: Retriever
+) -> list[tuple[Span, Features]]:
+    words, folded, stems = _analysed(sentence)
     if not words:
         return []
     stop = stopwords()
-    folded = [" ".join(folded_words(sentence[s:e])) for s, e in words]
-    stems = [set(terms(sentence[s:e])) for s, e in words]
     anchors = [i for i, st in enumerate(stems) if st & q.term_set]
+    weight = [sum(scorer_idf(retriever, t) for t in st & q.term_set) for st in stems]
+    total = sum(scorer_idf(retriever, t) for t in q.term_set) or 1.0
     focus_at = [i for i, st in enumerate(stems) if st & q.focus]
     breaks = clause_breaks(sentence)
     negation_mismatch = float(q.negated != bool(_NEGATION.search(sentence)))
@@ -163,6 +185,8 @@ def span_features(
         if not inside:
             continue
         first, last = inside[0], inside[-1]
+        left = sum(weight[max(0, first - WINDOW) : first]) / total
+        right = sum(weight[last + 1 : last + 1 + WINDOW]) / total
         span_words = [w for i in inside for w in folded[i].split()]
         content = [w for w in span_words if w not in stop] or span_words
         in_q = sum(1 for w in content if w in q.words) / len(content)
@@ -182,6 +206,10 @@ def span_features(
                 f"k:{k}|in_q": in_q,
                 "log_distance": math.log1p(distance),
                 f"k:{k}|log_distance": math.log1p(distance),
+                "left_overlap": left,
+                "right_overlap": right,
+                f"k:{k}|left_overlap": left,
+                f"k:{k}|right_overlap": right,
                 "anchor_left": float(any(0 < first - a <= NEAR for a in anchors)),
                 "anchor_right": float(any(0 < a - last <= NEAR for a in anchors)),
                 "same_clause": same_clause,
