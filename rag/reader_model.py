@@ -123,7 +123,8 @@ def decide(reading: Reading, model: ReaderModel, answerable_threshold: float | N
     p_short = float(model.short.predict([short_features(reading, p_spans)])[0]) if best >= 0 else 0.0
     p_answerable = float(model.answerable.predict([answerable_features(reading, p_short)])[0])
     threshold = model.answerable_threshold if answerable_threshold is None else answerable_threshold
-    abstain = not reading.sentences or bool(reading.premise) or p_answerable < threshold
+    unknown = reading.features.get("unknown_share", 0.0) >= 1.0  # no word of the question is in the documents
+    abstain = not reading.sentences or bool(reading.premise) or unknown or p_answerable < threshold
     show = not abstain and best >= 0 and p_short >= model.short_threshold
     return Decision(p_answerable, p_short, best, abstain, show)
 
