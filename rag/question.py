@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from rag.retrieve import terms
+from rag.retrieve import stopwords, terms
 
 Kind = Literal["number", "date", "person", "place", "entity", "thing", "description", "reason", "none"]
 KINDS: tuple[Kind, ...] = (
@@ -219,9 +219,16 @@ def _names(text: str) -> list[str]:
     """Runs of capitalised words after the first word: 'Why did Kaja Kallas praise Putin?' -> 2 names."""
     runs: list[list[str]] = []
     in_name = False
+    stop = stopwords()
     for i, m in enumerate(_NAME.finditer(text)):
         word = m.group()
-        is_name = i > 0 and word[0].isupper() and (len(word) > 1) and (word[1:2].islower() or word.isupper())
+        is_name = (
+            i > 0
+            and word[0].isupper()
+            and (len(word) > 1)
+            and (word[1:2].islower() or word.isupper())
+            and not (word.lower() in stop and not in_name)  # "(Which country ...)": not a name
+        )
         if is_name and in_name:
             runs[-1].append(word)
         elif is_name:

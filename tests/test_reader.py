@@ -60,6 +60,12 @@ def test_question_is_read_once_into_its_parts() -> None:
     assert parse("When will it reopen?").future and not parse("When did it close?").future
 
 
+def test_names_are_capitalised_runs_but_not_question_words() -> None:
+    assert parse("Why did it close them? (Which country closed its borders?)").names == ()
+    assert parse("Why did Kaja Kallas praise Putin?").names == ("Kaja Kallas", "Putin")
+    assert parse("Was it in The Guardian?").names == ("Guardian",)
+
+
 def test_accents_fold() -> None:
     assert fold("Ögedei") == fold("Ogedei") == "ogedei"
     assert parse("Who succeeded Ögedei Khan?").words >= {"ogedei", "khan"}
