@@ -46,7 +46,8 @@ class Settings:
     # answering
     reader: ReaderName = "extractive"
     max_quotes: int = 2
-    abstain_threshold: float = 0.45  # minimum evidence score to answer rather than abstain
+    # minimum P(answerable) to answer rather than abstain; None: the threshold fitted with the reader model
+    abstain_threshold: float | None = None
     max_question_chars: int = 1000
     # documents
     max_document_bytes: int = 20_000_000

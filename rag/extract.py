@@ -1,210 +1,209 @@
-"""The direct answer: a number, a date, a name or a place taken verbatim from the best sentence.
+"""Candidate short answers: verbatim spans of a sentence that could answer a question.
 
-The question's wording says what kind of answer it wants; candidates of that kind are found in
-the sentence with patterns, those already in the question are dropped, and the one nearest to
-the words the sentence shares with the question wins.
+1. Dates: month-day forms, years in context (any length after "in"/"since"/..., four digits
+   anywhere), "the 1050s", "the 16th century", ranges "1914–1918".
+2. Numbers: digits with separators, decimals, percentages, money, ranges, number words; each once
+   bare and once with the words it counts ("52" and "52 political prisoners").
+3. Ordinals: "4th", "fourth".
+4. Names: runs of capitalised words (accented and hyphenated ones too), joined by "of", "de", ...
+5. Phrases: a light chunker's noun-phrase-like runs of content words between function words and
+   punctuation, so that "what" and "which" questions have candidates.
 
->>> direct_answer("How many prisoners were freed?", "Belarus freed 52 political prisoners on Monday.")
-'52 political prisoners'
->>> direct_answer("Who met the envoy?", "The envoy met Alexander Lukashenko in Minsk.")
-'Alexander Lukashenko'
->>> direct_answer("Why did it happen?", "Because it rained.")
-''
+Which candidate answers which question is decided by the fitted model (rag/reader_model.py).
+
+>>> [(s.text, s.type) for s in candidates("Ögedei Khan died in 1241, in the 13th century.")][:4]
+[('1241', 'date'), ('the 13th century', 'date'), ('13th', 'ordinal'), ('Ögedei Khan', 'name')]
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
 from typing import Literal
 
-from rag.retrieve import terms
+from rag.question import MONTHS
+from rag.retrieve import stopwords
 
-Kind = Literal["number", "date", "person", "place", "entity", "none"]
+__all__ = ["MONTHS", "SPAN_TYPES", "Span", "SpanType", "candidates", "clause_breaks", "tokens"]
 
-MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+SpanType = Literal["number", "date", "ordinal", "name", "phrase"]
+SPAN_TYPES: tuple[SpanType, ...] = ("number", "date", "ordinal", "name", "phrase")
+
+_ORDINAL_WORDS = (
+    "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
+    "fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty-first"
+)
 _NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    "hundred|hundreds|thousand|thousands|dozen|dozens|million|millions"
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    "hundred|hundreds|thousand|thousands|dozen|dozens|million|millions|billion|billions"
 )
-_DATE = re.compile(
-    rf"\b(?:(?:{MONTHS})(?:\s+\d{{1,2}})?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+(?:{MONTHS})(?:\s+\d{{4}})?|"
-    rf"(?:19|20)\d\d)\b"
-)
-_NUMBER = re.compile(
-    rf"\b(?:(?:more|fewer|less) than\s+|about\s+|nearly\s+|over\s+|some\s+)?"
-    rf"(?:\d[\d,.]*|(?:{_NUMBER_WORDS})\b)(?:[-\s](?:years|year|months|month|weeks|week|days|day)(?:-old)?)?"
-    rf"(?:\s+(?!(?:on|in|at|of|to|for|from|and|or|the|a|an|by|with|since|as|who|that|which)\b)"
-    rf"[a-z][\w-]*){{0,2}}",
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_ERA = r"(?:\s?(?:BC|BCE|AD|CE|B\.C\.|A\.D\.))"
+_DATES = [
+    # September 11, 2025 / September 2025 / 11 September 2025 / September 11
+    rf"\b(?:{MONTHS})(?:\s+{_DAY})?(?:,?\s+\d{{3,4}})?\b",
+    rf"\b{_DAY}\s+(?:{MONTHS})(?:,?\s+\d{{3,4}})?\b",
+    # the 16th century, the early 1900s, the 1050s, the '90s
+    rf"\b(?:the\s+)?(?:(?:early|mid|late|mid-)\s*)?(?:\d{{1,2}}(?:st|nd|rd|th)|{_ORDINAL_WORDS})[\s-]centur(?:y|ies){_ERA}?",
+    r"\b(?:the\s+)?(?:(?:early|mid|late)[\s-])?\d{2,3}0s\b",
+    # ranges and years: 1914–1918, 1066, 911 AD; a short year only after a word that introduces one
+    r"\b\d{3,4}\s?(?:–|-|to)\s?\d{2,4}\b",
+    rf"\b(?:1\d|20)\d\d{_ERA}?\b(?![,.]?\d)",
+    rf"\b\d{{1,4}}{_ERA}\b",
+]
+_DATE = re.compile("|".join(f"(?:{d})" for d in _DATES))
+_SHORT_YEAR = re.compile(
+    rf"\b(?:in|of|since|by|until|from|year|around|circa|before|after|during)\s+(\d{{1,4}}{_ERA}?)\b(?![,.]?\d)",
     re.IGNORECASE,
 )
-_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of|the|de|von|van|al)?\s*[A-Z][\w’'-]*)*")
-_LEADING_WORDS = {
-    "The",
-    "A",
-    "An",
-    "In",
-    "On",
-    "At",
-    "For",
-    "Yet",
-    "But",
-    "And",
-    "According",
-    "Still",
-    "As",
-    "Perhaps",
-    "However",
-    "While",
-    "Among",
-    "Many",
-    "Several",
-    "It",
-    "This",
-    "That",
-    "He",
-    "She",
-    "They",
-    "We",
-    "Every",
-    "No",
-    "Some",
-}
-
-
-# where one clause ends and another, about something else, begins
-_CLAUSE_BREAK = re.compile(r"[;:]|,\s+(?:while|whereas|but|although|though|yet)\b|\s—\s")
-_FOCUS_WINDOW = 6  # words from the number on that may name what it counts
-_AUXILIARIES = {"did", "do", "does", "were", "was", "are", "is", "had", "has", "have", "will", "would", "can"}
-
-
-_WH = re.compile(
-    r"\b(how (?:many|much|old|long)|how|why|when|whom|whose|who|where|which|what)\b", re.IGNORECASE
+_NUMBER = re.compile(
+    rf"(?:[$£€¥]\s?)?\b(?:\d[\d,]*(?:\.\d+)?|(?:{_NUMBER_WORDS})(?:[\s-](?:{_NUMBER_WORDS}))*)\b"
+    rf"(?:\s?(?:–|-|to)\s?\d[\d,]*(?:\.\d+)?)?"
+    rf"(?:\s?(?:%|percent\b|per cent\b))?(?:\s(?:million|billion|thousand|hundred|trillion)\b)?",
+    re.IGNORECASE,
 )
-# nouns after "what" that ask for a proper name ("what airline", "what news agency")
-_ENTITY_NOUNS = (
-    r"(?:airline|company|companies|firm|organi[sz]ations?|group|agency|agencies|newspaper|outlet|network|"
-    r"party|parties|ministry|institution|university|team|brand|band|publication|channel|website|platform)"
+_NUMBER_LEAD = re.compile(
+    r"(?:about|around|nearly|almost|over|some|more than|fewer than|less than|up to|at least)\s$", re.I
 )
+_ORDINAL = re.compile(rf"\b(?:\d+(?:st|nd|rd|th)|{_ORDINAL_WORDS})\b", re.IGNORECASE)
+_TOKEN = re.compile(r"[^\W_][\w’'.-]*[^\W_]|[^\W_]")
+_CONNECTORS = frozenset(
+    {"of", "de", "del", "der", "von", "van", "al", "la", "le", "du", "da", "di", "y", "bin"}
+)
+_CLAUSE_BREAK = re.compile(r"[;:()]|,\s+(?:while|whereas|but|although|though|yet|which|who)\b|\s[—–-]\s|—")
+_COUNTED_WORDS = 2  # words after a number that may say what it counts
 
 
-def question_kind(question: str) -> Kind:
-    """What the question asks for, read from its first question word and what follows it.
-
-    >>> [question_kind(q) for q in ["How many were freed?", "What are the names of those who left?",
-    ...                             "Which airline was it?", "Who is John Coale?", "Where did he sit?"]]
-    ['number', 'none', 'entity', 'none', 'place']
-    """
-    m = _WH.search(question)
-    if not m:
-        return "none"
-    wh = m.group(1).lower()
-    rest = question[m.end() :].lower()
-    if wh in ("how", "why"):
-        return "none"  # a manner or a reason: a sentence, not a span
-    if wh.startswith("how") or (
-        re.match(r"\s+(number|percentage|age|share)\b", rest) and wh in ("what", "which")
-    ):
-        return "number"
-    if wh == "when" or (wh in ("what", "which") and re.match(r"\s+(exact\s+)?(year|date|month|day)\b", rest)):
-        return "date"
-    if wh in ("who", "whom", "whose"):
-        # "Who is John Coale?" asks for a description, not a name
-        return "none" if re.match(r"\s+(is|was|are|were)\s+[A-Z]", question[m.end() :]) else "person"
-    if wh == "where" or re.match(r"\s+(country|city|capital|town|border|region|place)\b", rest):
-        return "place"
-    if wh == "which" or (wh == "what" and re.match(rf"\s+(?:[\w-]+\s+)?{_ENTITY_NOUNS}\b", rest)):
-        return "entity"
-    return "none"
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str  # invariant: sentence[start:end] == text
+    type: SpanType
 
 
-def direct_answer(question: str, sentence: str) -> str:
-    """The short answer found in `sentence`, verbatim, or '' when none fits the question."""
-    kind = question_kind(question)
-    if kind == "none":
-        return ""
-    candidates = _candidates(kind, sentence)
-    q_words = {w.lower() for w in re.findall(r"\w+", question)}
-    fresh = [(s, e) for s, e in candidates if not _all_in(sentence[s:e], q_words)]
-    focus = number_focus(question) if kind == "number" else set()
-    if focus:  # "how many women": the number must count women, not something else
-        fresh = [
-            (s, e) for s, e in fresh if focus & set(terms(" ".join(sentence[s:].split()[:_FOCUS_WINDOW])))
-        ]
-    if not fresh:
-        return ""
-    q_terms = set(terms(question))
-    anchors = [m.start() for m in re.finditer(r"\w+", sentence) if q_terms.intersection(terms(m.group()))]
-    clauses = [m.end() for m in _CLAUSE_BREAK.finditer(sentence)]
-
-    def rank(span: tuple[int, int]) -> tuple[int, float]:
-        clause = _clause_of(span[0], clauses)
-        same_clause = sum(1 for a in anchors if _clause_of(a, clauses) == clause)
-        return -same_clause, _distance(span, anchors)
-
-    start, end = min(fresh, key=rank)
-    return sentence[start:end].strip(" ,;:")
+def tokens(sentence: str) -> list[tuple[int, int]]:
+    """(start, end) of every word: letters and digits, with inner apostrophes, hyphens and dots."""
+    return [m.span() for m in _TOKEN.finditer(sentence)]
 
 
-def number_focus(question: str) -> set[str]:
-    """What a number question counts: 'How many British citizens …' -> {'british', 'citizen'}.
-
-    >>> sorted(number_focus("How old is the philosopher?"))
-    ['age', 'old', 'year']
-    >>> sorted(number_focus("How many of the freed prisoners were Latvian citizens?"))
-    ['citizen', 'freed', 'latvian', 'prison']
-    """
-    q = question.lower()
-    if re.search(r"\bhow old\b", q):
-        return {"year", "old", "age"}
-    if re.search(r"\bhow long\b", q):
-        return {"year", "month", "week", "day", "hour", "minut", "decad"}
-    m = re.search(r"\bhow (?:many|much)\s+(of\s+)?([\w\s-]*)", q)
-    if not m:
-        return set()
-    words: list[str] = []
-    rest = m.group(2).split()
-    for i, word in enumerate(rest[:4] if m.group(1) else rest[:3]):
-        if word in _AUXILIARIES:
-            if m.group(1):  # "how many of the prisoners were Latvians": the count is of Latvians
-                words += rest[i + 1 : i + 4]
-            break
-        words.append(word)
-    return set(terms(" ".join(words)))
+def clause_breaks(sentence: str) -> list[int]:
+    """Where one clause ends and another, about something else, may begin."""
+    return [m.end() for m in _CLAUSE_BREAK.finditer(sentence)]
 
 
-def _candidates(kind: Kind, sentence: str) -> list[tuple[int, int]]:
-    if kind == "number":
-        spans = [m.span() for m in _NUMBER.finditer(sentence)]
-        dates = [m.span() for m in _DATE.finditer(sentence)]
-        return [s for s in spans if not any(d[0] <= s[0] < d[1] for d in dates)]
-    if kind == "date":
-        return [m.span() for m in _DATE.finditer(sentence)]
-    spans = []
-    for m in _CAPITALISED.finditer(sentence):
-        start, end = m.span()
-        words = sentence[start:end].split()
-        while words and words[0] in _LEADING_WORDS and len(words) > 1:
-            start += len(words[0]) + 1
-            words = words[1:]
-        if (
-            words
-            and not (len(words) == 1 and words[0] in _LEADING_WORDS)
-            and not _DATE.fullmatch(" ".join(words))
-        ):
-            spans.append((start, end))
-    return spans
+@lru_cache(maxsize=8192)
+def candidates(sentence: str) -> tuple[Span, ...]:
+    """Every candidate short answer in `sentence`: dates, numbers, ordinals, names, phrases."""
+    out: list[Span] = []
+    seen: set[tuple[int, int]] = set()
+
+    def add(start: int, end: int, kind: SpanType) -> None:
+        while end > start and sentence[end - 1] in " ,;:.":
+            end -= 1
+        if end > start and (start, end) not in seen:
+            seen.add((start, end))
+            out.append(Span(start, end, sentence[start:end], kind))
+
+    dates = [m.span() for m in _DATE.finditer(sentence)]
+    dates += [
+        m.span(1) for m in _SHORT_YEAR.finditer(sentence) if not any(a <= m.start(1) < b for a, b in dates)
+    ]
+    dates.sort()
+    for s, e in dates:
+        add(s, e, "date")
+    for m in _ORDINAL.finditer(sentence):
+        add(*m.span(), "ordinal")
+    words = tokens(sentence)
+    for start, end, counted in _numbers(sentence, words, dates):
+        add(start, end, "number")
+        if counted > end:
+            add(start, counted, "number")
+    for s, e in _names(sentence, words):
+        if not any(ds <= s and e <= de for ds, de in dates):
+            add(s, e, "name")
+    for s, e in _phrases(sentence, words):
+        add(s, e, "phrase")
+    return tuple(out)
 
 
-def _clause_of(position: int, breaks: list[int]) -> int:
-    return sum(1 for b in breaks if b <= position)
+def _numbers(
+    sentence: str, words: list[tuple[int, int]], dates: list[tuple[int, int]]
+) -> list[tuple[int, int, int]]:
+    """(start, end, end with the counted words) of each number that is not part of a date."""
+    stop = stopwords()
+    out = []
+    for m in _NUMBER.finditer(sentence):
+        s, e = m.span()
+        if any(ds <= s < de for ds, de in dates) or _ORDINAL.fullmatch(m.group()):
+            continue
+        lead = _NUMBER_LEAD.search(sentence[max(0, s - 14) : s])
+        start = s - len(lead.group()) if lead else s
+        counted = e
+        for ws, we in [w for w in words if w[0] >= e][:_COUNTED_WORDS]:
+            if sentence[ws:we].lower() in stop or sentence[counted:ws].strip(" -"):
+                break
+            counted = we
+        out.append((start, e, counted))
+    return out
 
 
-def _all_in(text: str, q_words: set[str]) -> bool:
-    words = [w.lower().removesuffix("’s").removesuffix("'s") for w in re.findall(r"[\w’']+", text)]
-    return bool(words) and all(w in q_words for w in words)
+def _is_capitalised(word: str) -> bool:
+    return word[0].isupper() and (len(word) == 1 or not word[1:].isdigit())
 
 
-def _distance(span: tuple[int, int], anchors: list[int]) -> float:
-    if not anchors:
-        return span[0]
-    return min(min(abs(a - span[0]), abs(a - span[1])) for a in anchors)
+def _names(sentence: str, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs of capitalised words, joined by connectors ('University of Notre Dame'); a
+    sentence-initial function word ('The', 'However') is not part of a name."""
+    stop = stopwords()
+    runs: list[tuple[int, int]] = []
+    run: list[tuple[int, int]] = []
+    pending: list[tuple[int, int]] = []
+    for i, (s, e) in enumerate(words):
+        w = sentence[s:e]
+        gap = sentence[run[-1][1] if run else s : s] if not pending else sentence[pending[-1][1] : s]
+        broken = bool(run) and bool(re.search(r"[^\s]", gap))
+        if broken:
+            runs.append((run[0][0], run[-1][1]))
+            run, pending = [], []
+        if _is_capitalised(w) and not (i == 0 and w.lower() in stop) and not w.isdigit():
+            run += [*pending, (s, e)]
+            pending = []
+        elif run and w.lower() in _CONNECTORS and not pending:
+            pending = [(s, e)]
+        else:
+            if run:
+                runs.append((run[0][0], run[-1][1]))
+            run, pending = [], []
+    if run:
+        runs.append((run[0][0], run[-1][1]))
+    return runs
+
+
+def _phrases(sentence: str, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs of content words not broken by punctuation or function words, and such runs joined by
+    'of' ('the king of France'): a chunker without a part-of-speech model."""
+    stop = stopwords()
+    runs: list[list[tuple[int, int]]] = []
+    run: list[tuple[int, int]] = []
+    for s, e in words:
+        w = sentence[s:e].lower()
+        gap = sentence[run[-1][1] : s] if run else ""
+        if run and (gap.strip() or w in stop):
+            runs.append(run)
+            run = []
+        if w not in stop:
+            run.append((s, e))
+    if run:
+        runs.append(run)
+    spans = [(r[0][0], r[-1][1]) for r in runs if len(r) <= 6]
+    spans = [(s, e) for s, e in spans if not any(ch.isdigit() for ch in sentence[s:e])]
+    joined = [
+        (a[0], b[1])
+        for a, b in pairwise(spans)
+        if sentence[a[1] : b[0]].strip().lower() in ("of", "of the", "of a", "and")
+    ]
+    return spans + joined

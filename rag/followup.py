@@ -231,7 +231,11 @@ def _gist(answer: str) -> str:
     """The short answer of an earlier reply: what stands before its first quote or marker."""
     head = re.split(r"“|\[\d+\]", answer, maxsplit=1)[0]
     head = _MARKER.sub("", head).strip(" .")
-    if head.lower().startswith(("the article does not say", "the article says", "the documents")):
+    if head.lower().startswith(
+        ("the article does not say", "the article says", "the documents", "no answer was found")
+    ):
+        return ""
+    if head.endswith((" says:", " say:")):  # "notes.txt says:", "The documents say:": quotes follow
         return ""
     if len(head.split()) > _MAX_SUBJECT_WORDS:  # a sentence, not a short answer
         return ""

@@ -77,11 +77,13 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     passages: tuple[Passage, ...] = ()
     direct_answer: str = ""  # the short answer ("52 political prisoners") when one was found
-    confidence: float = 0.0  # the evidence score the abstention decision was made on
+    confidence: float = 0.0  # what the abstention decision was made on: the reader's P(answerable)
     resolved_question: str = ""  # the question after follow-up resolution from history
     error: str = ""  # set when the question itself could not be asked (empty, too long)
     kind: AnswerKind | None = None  # set for "smalltalk"/"language"; otherwise read from error/abstained
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+    p_answerable: float = 0.0  # calibrated probability that the documents answer the question
+    p_short: float = 0.0  # probability that the (shown or candidate) short answer is right
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON answer (a contract: these keys are never renamed, only added to)."""
@@ -96,6 +98,8 @@ class Answer:
             "resolved_question": self.resolved_question,
             "error": self.error,
             "kind": self.reply_kind(),
+            "p_answerable": round(self.p_answerable, 6),
+            "p_short": round(self.p_short, 6),
         }
 
     def reply_kind(self) -> AnswerKind:
