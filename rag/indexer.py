@@ -32,7 +32,7 @@ from rag.errors import (
     IndexNotFoundError,
     NoDocumentsError,
 )
-from rag.ingest import Skipped, discover_files, load_documents, sha256_bytes
+from rag.ingest import TEXT_VERSION, Skipped, discover_files, load_documents, sha256_bytes
 from rag.store import BuildReport, Store, build, generations, load, read_manifest, remove_leftovers, save
 from rag.types import Document
 
@@ -228,7 +228,8 @@ def read_documents(
 ) -> tuple[list[Document], list[Skipped]]:
     """Like `load_documents`, but a file whose bytes hash as when `previous` was built keeps the
     text extracted then: checking a folder of unchanged HTML then costs a hash, not a parse."""
-    known = {(d.doc_id, d.sha256): d for d in previous.documents.values()} if previous else {}
+    current = previous is not None and previous.manifest.get("text_version") == TEXT_VERSION
+    known = {(d.doc_id, d.sha256): d for d in previous.documents.values()} if previous and current else {}
     docs: list[Document] = []
     skipped: list[Skipped] = []
     for path, doc_id in files:
@@ -256,7 +257,8 @@ def _try_load(settings: Settings, model: str) -> tuple[Store | None, str]:
 def _same(store: Store, current: dict[str, str], sources: Sequence[Path]) -> bool:
     recorded = [str(p) for p in store.manifest.get("sources", [])]
     have = {d: doc.sha256 for d, doc in store.documents.items()}
-    return have == current and recorded == [str(s) for s in sources]
+    same_reading = store.manifest.get("text_version") == TEXT_VERSION
+    return same_reading and have == current and recorded == [str(s) for s in sources]
 
 
 class _lock:

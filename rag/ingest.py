@@ -29,6 +29,10 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 
+# How documents are turned into text; an index built under another version re-reads its documents
+# (2: structure-keeping HTML and parsed Markdown, byte-order marks dropped, UTF-16 and UTF-32 read).
+TEXT_VERSION = 2
+
 
 @dataclass(frozen=True)
 class Skipped:

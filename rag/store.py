@@ -35,6 +35,7 @@ from rag.chunk import chunk_text
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import DiskFullError, IndexCorruptError, IndexMismatchError
+from rag.ingest import TEXT_VERSION
 from rag.types import Chunk, Document, Sentence
 
 FORMAT_VERSION = 1
@@ -145,6 +146,8 @@ def _reusable(
 ) -> dict[tuple[str, str], _DocPart]:
     if previous is None or not _compatible(previous.manifest, settings, embedder.name, embedder.dim):
         return {}
+    if previous.manifest.get("text_version") != TEXT_VERSION:
+        return {}  # its documents were read another way: their text, sentences and vectors may differ
     rows: dict[str, list[int]] = {}
     for i, doc_id in enumerate(previous.sentence_doc):
         rows.setdefault(doc_id, []).append(i)
@@ -216,6 +219,7 @@ def _manifest(
 ) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
+        "text_version": TEXT_VERSION,
         "model": embedder.name,
         "dim": embedder.dim,
         "chunking": chunk_settings(settings),
