@@ -113,9 +113,8 @@ def prediction_text(answer: Answer) -> str:
 
 
 def na_probability(answer: Answer) -> float:
-    """P(no answer): 1 - the reader's P(answerable) when it gives one, else 1 - confidence; in [0, 1]."""
-    p_answerable = getattr(answer, "p_answerable", None)
-    p = float(answer.confidence if p_answerable is None else p_answerable)
+    """P(no answer): 1 - the reader's calibrated P(answerable), clipped to [0, 1]."""
+    p = float(answer.p_answerable)
     return min(1.0, max(0.0, 1.0 - p)) if not math.isnan(p) else 1.0
 
 

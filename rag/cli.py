@@ -290,7 +290,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     if getattr(args, "index_dir", None):
         settings = settings.replace(index_dir=Path(args.index_dir).expanduser())
-        if args.command in ("ask", "serve", "chat", "eval"):  # a named index must exist, a typo builds none
+        if args.command in ("ask", "serve", "chat"):  # a named index must exist: a typo never builds one
             from rag.indexer import require_index
 
             require_index(settings.index_dir)

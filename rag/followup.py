@@ -4,10 +4,14 @@
    the best antecedent from the earlier turn that fits it, in this order: the earlier short answer,
    the names in the earlier question, then (for "he"/"she") the names in the earlier answer's
    quotes, full names before single words. A candidate already named in the question is skipped:
-   in "What did he give Lukashenko?" "he" is not Lukashenko.
+   in "What did he give Lukashenko?" "he" is not Lukashenko. When the earlier question asked for
+   its subject ("Which country closed its borders with Belarus?") and got no short answer, the
+   pronoun stands for what was asked about, described: "the country that closed its borders with
+   Belarus"; the names in that question are its objects, not what "it" points to.
 2. A bare question word ("Why?", "And when?") takes the earlier question's clause: "When was
    Mikalai Khilo arrested?" then "Why?" becomes "Why was Mikalai Khilo arrested?", with the earlier
-   short answer in the gap of a "which"/"what" question.
+   short answer in the gap of a "which"/"what" question, or without one the thing it asked about
+   ("Why did the US ease sanctions on the airline?").
 3. Otherwise the question is left as it was asked: nothing is glued on. The pipeline keeps the
    rewritten question in `Answer.resolved_question`, so the user sees how it was understood.
 
@@ -18,6 +22,8 @@
 'What did John Coale give Lukashenko?'
 >>> resolve("Why?", [("When was Mikalai Khilo arrested?", "April 2024 [1]. “…” [1]")])
 'Why was Mikalai Khilo arrested?'
+>>> resolve("Why did it close them?", [("Which country closed its borders?", "The article says: “…” [1]")])
+'Why did the country that closed its borders close them?'
 >>> resolve("How many prisoners were freed?", [("Who is the US envoy?", "John Coale [1].")])
 'How many prisoners were freed?'
 >>> resolve("Which country closed its borders?", [("Who is the US envoy?", "John Coale [1].")])
@@ -94,6 +100,10 @@ _CLAUSE = re.compile(
     rf"(?:\s+(?!{_AUXILIARY})(?P<noun>[a-z]+))?\s+(?P<aux>{_AUXILIARY})\s+(?P<rest>.+?)\s*\??$",
     re.IGNORECASE,
 )
+# a question asking for its subject: "Which country closed its borders?"
+_SUBJECT_QUESTION = re.compile(
+    rf"^(?:which|what)\s+(?P<noun>[a-z]+)\s+(?!{_AUXILIARY})(?P<rest>[a-z].+?)\s*\??$", re.IGNORECASE
+)
 _TRAILING_PREPOSITION = re.compile(r"\b(?:on|to|for|with|from|about|by|at|in|of)$", re.IGNORECASE)
 
 
@@ -137,7 +147,8 @@ def resolve(question: str, history: Sequence[tuple[str, str]]) -> str:
         pronoun = match.group().lower()
         possessive = match.group("possessive") or (pronoun == "her" and _before_noun(question, match))
         for candidate in _antecedents(prev_question, prev_answer, personal=pronoun in _PERSONAL):
-            if _fits(pronoun, candidate) and candidate.lower() not in question.lower():
+            described = candidate == _asked_about(prev_question)  # long, but says what "it" is
+            if (described or _fits(pronoun, candidate)) and candidate.lower() not in question.lower():
                 replacement = f"{candidate}’s" if possessive else candidate
                 return f"{question[: match.start()]}{replacement}{question[match.end() :]}"
         return question
@@ -166,6 +177,11 @@ def _antecedents(prev_question: str, prev_answer: str, *, personal: bool) -> Ite
     gist = _gist(prev_answer)
     if gist:
         yield gist
+    elif not personal:
+        asked = _asked_about(prev_question)
+        if asked:
+            yield asked
+            return  # the earlier question's names are what the subject acted on, not the subject
     lead = re.split(r"“|\[\d+\]", prev_answer, maxsplit=1)[0]
     if not personal:
         subject = _subject(prev_question)
@@ -175,6 +191,13 @@ def _antecedents(prev_question: str, prev_answer: str, *, personal: bool) -> Ite
         return
     names = _names(prev_question) + _names(lead) + [n for q in _QUOTE.findall(prev_answer) for n in _names(q)]
     yield from sorted(dict.fromkeys(names), key=lambda n: -min(len(n.split()), 2))
+
+
+def _asked_about(question: str) -> str:
+    """What a which/what subject question asked about, described: "Which country closed its
+    borders?" -> "the country that closed its borders"; '' for any other question."""
+    m = _SUBJECT_QUESTION.match(question.strip())
+    return f"the {m.group('noun').lower()} that {m.group('rest')}" if m else ""
 
 
 def _subject(question: str) -> str:
@@ -207,12 +230,15 @@ def _complete_bare_question(question: str, prev_question: str, answer: str) -> s
     if not bare or not clause:
         return ""
     rest = clause.group("rest")
-    if clause.group("wh").lower() in ("what", "which", "who", "whom") and answer:
-        if not _fits("it", answer):
+    if clause.group("wh").lower() in ("what", "which", "who", "whom"):
+        noun = clause.group("noun")
+        if answer and not _fits("it", answer):
             return ""
-        if clause.group("noun") and not _TRAILING_PREPOSITION.search(rest):
+        if not (answer or noun):
+            return ""  # "What did he say?" then "Why?": what he said is not known
+        if noun and not _TRAILING_PREPOSITION.search(rest):
             return ""  # where the answer goes in "Which airline did the US sanction?" is not clear
-        rest = f"{rest} {answer}"
+        rest = f"{rest} {answer or 'the ' + noun.lower()}"
     wh = bare.group("wh")
     return f"{wh[:1].upper()}{wh[1:].lower()} {clause.group('aux').lower()} {rest}?"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -222,18 +221,11 @@ def test_prediction_is_the_short_answer_or_empty() -> None:
     assert prediction_text(Answer("q", "Not in the article.", True, direct_answer="Rollo")) == ""
 
 
-@dataclass(frozen=True)
-class _CalibratedAnswer(Answer):
-    p_answerable: float = 0.0
-
-
-def test_na_prob_uses_p_answerable_when_the_reader_gives_one() -> None:
-    assert na_probability(Answer("q", "a", False, confidence=0.8)) == pytest.approx(0.2)
-    assert na_probability(Answer("q", "a", False, confidence=1.7)) == 0.0  # clipped to [0, 1]
-    assert na_probability(Answer("q", "a", True, confidence=-0.3)) == 1.0
-    assert na_probability(
-        _CalibratedAnswer("q", "a", False, confidence=0.2, p_answerable=0.9)
-    ) == pytest.approx(0.1)
+def test_na_prob_is_one_minus_the_readers_p_answerable() -> None:
+    assert na_probability(Answer("q", "a", False, confidence=0.2, p_answerable=0.9)) == pytest.approx(0.1)
+    assert na_probability(Answer("q", "a", False, p_answerable=1.7)) == 0.0  # clipped to [0, 1]
+    assert na_probability(Answer("q", "a", True, p_answerable=-0.3)) == 1.0
+    assert na_probability(Answer("q", "a", True, p_answerable=float("nan"))) == 1.0
 
 
 def test_gold_answer_inside_quotes_and_passages(tmp_path: Path) -> None:
