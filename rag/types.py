@@ -66,6 +66,17 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """A sentence a reader wrote that verification rejected, and why; never shown as an answer."""
+
+    sentence: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sentence": self.sentence, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str  # the text shown to the user
@@ -77,6 +88,9 @@ class Answer:
     resolved_question: str = ""  # the question after follow-up resolution from history
     error: str = ""  # set when the question itself could not be asked (empty, too long)
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+    reader: str = "extractive"  # who wrote the answer: "extractive" or "llm"
+    dropped: tuple[Dropped, ...] = ()  # sentences the LLM wrote that verification rejected
+    reader_note: str = ""  # why the LLM reader fell back to the extractive answer, if it did
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON answer (a contract: these keys are never renamed, only added to)."""
@@ -90,4 +104,8 @@ class Answer:
             "confidence": round(self.confidence, 6),
             "resolved_question": self.resolved_question,
             "error": self.error,
+            "reader": self.reader,
+            "dropped": [d.to_dict() for d in self.dropped],
+            "reader_note": self.reader_note,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
