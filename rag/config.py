@@ -54,6 +54,7 @@ class Settings:
     llm_api_key: str = field(default="", repr=False)
     llm_model_path: Path | None = None  # a .gguf file; default: the model `rag llm-setup` assembles
     llm_timeout: float = 60.0  # seconds to wait for the server before answering extractively
+    llm_threads: int = 0  # threads for the local model; 0: one per core (1 is faster on a busy machine)
     # documents
     max_document_bytes: int = 20_000_000
     # an approximate (HNSW) index is used at and above this many sentence vectors, flat search below:
@@ -106,6 +107,10 @@ def _llm_from_env(env: Mapping[str, str]) -> dict[str, Any]:
             changes[key] = env[name]
     if env.get("RAG_LLM_MODEL_PATH"):
         changes["llm_model_path"] = Path(env["RAG_LLM_MODEL_PATH"]).expanduser()
+    if env.get("RAG_LLM_THREADS"):
+        changes["llm_threads"] = _from_env(
+            env, "RAG_LLM_THREADS", int, "a whole number from 0 to 256", 0, 256
+        )
     if env.get("RAG_LLM_TIMEOUT"):
         changes["llm_timeout"] = _from_env(env, "RAG_LLM_TIMEOUT", float, "seconds from 1 to 3600", 1, 3600)
     return changes

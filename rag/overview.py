@@ -43,7 +43,7 @@ MIN_LEAD_CHARS = 40  # a shorter first line is a title: the lead is the sentence
 
 def is_overview(question: str) -> bool:
     """Does the question ask about the document as a whole?"""
-    text = " ".join(question.strip().rstrip("?!. ").split())
+    text = " ".join(re.sub(r"(?<=\w)[,:]|;(?=\s)", " ", question).strip().rstrip("?!. ").split())
     text = _POLITE.sub("", text).strip().rstrip("?!. ")
     return any(p.match(text) for p in _OVERVIEW)
 

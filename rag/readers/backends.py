@@ -202,6 +202,12 @@ class LlamaCppBackend:
         share = yes_share(pairs)
         return share if share is not None else _from_text(pairs[0][0])
 
+    def forget(self) -> None:
+        """Drop the cached prompt, so the next call reads its prompt from the start (benchmarks)."""
+        with self._lock:
+            if self._llm is not None:
+                self._llm.n_tokens = 0
+
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
         with self._lock:
             llm = self._load()
@@ -240,5 +246,5 @@ def backend_for(settings: Settings) -> ChatBackend:
     path = local_model_path(settings.llm_model_path)
     with _local_lock:
         if path not in _local:
-            _local[path] = LlamaCppBackend(path)
+            _local[path] = LlamaCppBackend(path, threads=settings.llm_threads or None)
         return _local[path]

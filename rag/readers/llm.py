@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.cite import cite, verify
 from rag.config import Settings
 from rag.overview import is_overview, overview_citations
-from rag.readers.answerability import Signals, load_calibration
+from rag.readers.answerability import Calibration, Signals, load_calibration
 from rag.readers.backends import ChatBackend, LLMError, Message, backend_for
 from rag.readers.extractive import ExtractiveReader
 from rag.readers.model_files import ModelFileError
@@ -32,15 +32,14 @@ from rag.readers.verify import Verdict, verify_reply
 from rag.retrieve import Retrieval, Retriever, terms
 from rag.types import Answer, Citation, Dropped
 
-MAX_QUOTES = 4
-MAX_TOKENS = 160
+MAX_QUOTES = 3
+MAX_TOKENS = 100
 DENSE_WEIGHT = 0.65
 
 SYSTEM = (
-    "You answer questions about a document using only the numbered quotes from it. "
-    "Write 1 to 3 short sentences. End every sentence with the number of the quote it comes from, "
-    "for example: The bridge opened in 1932 [2]. "
-    "Use the quotes' own words, names and figures. Never add anything the quotes do not say."
+    "Answer the question using only the numbered quotes. Be brief: 1 to 3 short sentences, the first "
+    "giving the answer directly. After each sentence write the number of the quote it comes from in "
+    "brackets. Use the quotes' own words, names and figures; add nothing else."
 )
 ASK_ANSWERABLE = "Do these quotes answer the question? Reply with yes or no only."
 ASK_ANSWER = "Answer the question from the quotes, citing them like [1]."
@@ -95,9 +94,17 @@ def select_quotes(
 class LLMReader:
     name = "llm"
 
-    def __init__(self, settings: Settings, backend: ChatBackend | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        backend: ChatBackend | None = None,
+        calibration: Calibration | None = None,
+        on_signals: Callable[[Signals], None] | None = None,
+    ) -> None:
         self.settings = settings
         self._backend = backend
+        self.calibration = calibration  # default: the fitted file, answerability.json
+        self.on_signals = on_signals  # sees each question's answerability signals (benchmarks)
         self.fallback = ExtractiveReader(settings)
 
     def backend(self) -> ChatBackend:
@@ -141,9 +148,10 @@ class LLMReader:
             p_yes = backend.yes_probability(messages(citations, question, ASK_ANSWERABLE))
             timings["answerability"] = (time.perf_counter() - t) * 1e3
             signals = Signals(p_yes, quotes[0].dense, quotes[0].words)
-            calibration = load_calibration()
+            if self.on_signals:
+                self.on_signals(signals)
+            calibration = self.calibration or load_calibration()
             confidence = calibration.probability(signals)
-            timings["p_yes"] = p_yes  # a probability, kept beside the timings for the benchmark
             if confidence < calibration.threshold:
                 return self._abstain(shown, question, retrieval, confidence)
         t = time.perf_counter()

@@ -125,10 +125,12 @@ class _Evidence:
     words: frozenset[str]
     stems: frozenset[str]
     prefixes: frozenset[str]
+    initials: str  # first letters of the quotes' capitalised words: "United States" -> "US"
 
     @classmethod
     def of(cls, quotes: Sequence[str]) -> _Evidence:
         tokens = [t for q in quotes for t in _WORD.findall(fold(q))]
+        initials = " ".join("".join(w[0] for w in re.findall(r"[A-Z][\w'’-]*", q)) for q in quotes)
         figures = {f for t in tokens if (f := _figure(t)) is not None}
         # "2025-26", "U.S." : parts of hyphenated and dotted tokens count too
         words = set(tokens) | {p for t in tokens for p in re.split(r"[-'.]", t) if p}
@@ -137,6 +139,7 @@ class _Evidence:
             frozenset(words),
             frozenset(_stem(w) for w in words),
             frozenset(w[:PREFIX] for w in words if len(w) >= PREFIX),
+            initials,
         )
 
     def holds(self, word: str) -> bool:
@@ -159,7 +162,12 @@ def unsupported(text: str, quotes: Sequence[str]) -> list[str]:
     evidence = _Evidence.of(quotes)
     stop = stopwords()
     missing: list[str] = []
-    for token in _WORD.findall(fold(text)):
+    for raw in _WORD.findall(text.replace("’", "'")):
+        token = fold(raw)
+        if len(raw) >= 2 and raw.isupper() and raw.isalpha():  # an acronym: "US", "EU", "BBC"
+            if token not in evidence.words and raw not in evidence.initials:
+                missing.append(token)
+            continue
         figure = _figure(token)
         if figure is not None:
             if figure not in evidence.figures and token not in evidence.words:
@@ -197,14 +205,17 @@ def verify_sentence(sentence: str, quotes: Sequence[str]) -> Verdict:
 
 
 def _holders(text: str, quotes: Sequence[str]) -> tuple[int, ...]:
-    """The fewest quotes (greedy) that together hold every word of a sentence that cited none."""
+    """The fewest quotes (greedy: each step the quote leaving the fewest words unheld) holding every word
+    of a sentence that cited none."""
     chosen: list[int] = []
-    for n in range(1, len(quotes) + 1):
-        if not unsupported(text, [quotes[i - 1] for i in chosen]):
-            break
-        before = len(unsupported(text, [quotes[i - 1] for i in chosen]))
-        if len(unsupported(text, [quotes[i - 1] for i in [*chosen, n]])) < before:
-            chosen.append(n)
+    left = unsupported(text, [])
+    while left:
+        best = min(
+            (n for n in range(1, len(quotes) + 1) if n not in chosen),
+            key=lambda n: len(unsupported(text, [quotes[i - 1] for i in [*chosen, n]])),
+        )
+        chosen.append(best)
+        left = unsupported(text, [quotes[i - 1] for i in chosen])
     return tuple(sorted(chosen))
 
 
