@@ -264,6 +264,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reverify(args: argparse.Namespace) -> int:
+    """Verify the recorded replies again with the current verifier (no model call): the quotes are
+    selected again from the same retrieval, which is deterministic."""
+    from rag.readers.verify import verify_reply
+
+    rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
+    base = Settings.from_env().replace(reader="llm")
+    embedder = SentenceTransformerEmbedder()
+    reader = LLMReader(base, calibration=PRELIMINARY)
+    engines: dict[str, Engine] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="llm-reverify-"))
+    for row in rows:
+        if not row["llm"]["streamed"]:
+            continue
+        if row["doc"] not in engines:
+            settings = base
+            if row["doc"]:
+                folder = tmp / row["doc"]
+                folder.mkdir()
+                (folder / f"{row['doc']}.txt").write_text(squad_text(args.squad, row["doc"]), "utf-8")
+                settings = base.replace(seeds_dir=folder, index_dir=tmp / f"{row['doc']}-index")
+            engines = {row["doc"]: Engine.load(settings, embedder=embedder)}
+        engine = engines[row["doc"]]
+        resolved = resolve(row["question"], [tuple(t) for t in row["history"]])
+        qvec = engine.embedder.encode([resolved])[0]
+        retrieval = engine.retriever.search(resolved, qvec, engine.settings.top_k)
+        quotes = [q.citation for q in select_quotes(resolved, retrieval, engine.retriever)]
+        verdicts = verify_reply(row["llm"]["streamed"], [c.quote for c in quotes])
+        answer = reader._compose(
+            row["question"], resolved, retrieval, engine.retriever, quotes, verdicts, 1.0
+        )
+        row["llm"].update(answer_record(answer))
+    args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return 0
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -332,17 +368,17 @@ def extractive_finals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def heldout_finals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """SQuAD rows decided with weights fitted on the other half of the articles; evals rows with the
-    weights fitted on all SQuAD rows (the shipped file)."""
-    from benchmarks.fit_answerability import fit, folds
+    """Each row decided with answerability weights fitted on the other fold (SQuAD rows split by
+    article, evals rows by question id): no row is decided by weights fitted on it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fit_answerability import fit, folds, usable
 
-    shipped = load_calibration()
-    squad = [r for r in rows if r["set"] == "squad"]
     by_id: dict[str, Calibration] = {}
-    for train, test in folds(squad):
+    for train, test in folds(usable(rows)):
         cal = fit(train)
         for r in test:
             by_id[r["id"]] = cal
+    shipped = load_calibration()
     return [decide(r, by_id.get(r["id"], shipped)) for r in rows]
 
 
@@ -401,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["run", "report"])
+    parser.add_argument("command", choices=["run", "report", "reverify"])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--evals", type=Path, default=PROJECT_ROOT / "evals" / "questions.jsonl")
     parser.add_argument("--squad", type=Path, default=SQUAD)
@@ -411,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--squad-only", action="store_true")
     args = parser.parse_args(argv)
-    return cmd_run(args) if args.command == "run" else cmd_report(args)
+    return {"run": cmd_run, "report": cmd_report, "reverify": cmd_reverify}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def test_supported_sentences_are_kept(sentence: str) -> None:
     ("sentence", "missing"),
     [
         ("Lukashenko released 100 political prisoners [1].", "100"),  # a figure not in the quote
-        ("Lukashenko released 52 political prisoners [2].", "lukashenko"),  # cites the wrong quote
+        ("Lukashenko released 52 political prisoners in Vilnius [1].", "vilnius"),  # in no quote
         ("Putin released 52 political prisoners [1].", "putin"),  # a name not in the quote
         ("The prisoners were tortured [1].", "tortured"),  # a content word not in the quote
         ("The United States did not ease sanctions on Belavia [2].", "not"),  # turned around
@@ -59,6 +59,15 @@ def test_unsupported_sentences_are_dropped_with_the_reason(sentence: str, missin
     verdict = verify_sentence(sentence, QUOTES)
     assert not verdict.supported
     assert missing in verdict.reason
+
+
+def test_a_citation_slip_cites_the_quotes_that_hold_the_sentence() -> None:
+    verdict = verify_sentence("Lukashenko released 52 political prisoners [2].", QUOTES)
+    assert verdict.supported and verdict.cites == (1,)
+    verdict = verify_sentence(
+        "Lukashenko released 52 prisoners; the US eased sanctions on Belavia [1].", QUOTES
+    )
+    assert verdict.supported and verdict.cites == (1, 2)
 
 
 def test_accents_and_number_formats_are_folded() -> None:

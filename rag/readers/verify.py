@@ -10,8 +10,10 @@ A sentence is kept only when each thing it states is found in the quotes it cite
    shared prefix for names' adjectives ("Lithuania" ~ "Lithuanian");
 4. negation: "not", "never", "no" in the sentence must be in a cited quote too (so a model cannot
    turn a quote around).
-Case and accents are folded everywhere. A sentence citing no quote is checked against all of them
-and then cites the quotes that hold its words. The reason for each dropped sentence is recorded.
+Case and accents are folded everywhere. A sentence whose words are all in the quotes, but not in
+the ones it cites (or that cites none), cites the fewest quotes that hold them instead: what it says
+is still checked word by word against the quotes shown with it. The reason for each dropped sentence
+is recorded.
 
 >>> quotes = ["Belarus freed 52 political prisoners on September 11.", "Lithuania closed its border."]
 >>> verify_sentence("Belarus released 52 prisoners [1].", quotes).reason
@@ -49,7 +51,8 @@ FRAMING = frozenset(
     """article text passage passages quote quotes source sources say says said state states stated mention
     mentions mentioned report reports reported according also include includes including main point points
     summary summarise summarize overall describe describes described discuss discusses explain explains
-    however therefore thus yes""".split()  # noqa: SIM905 - a word list reads better as text
+    however therefore thus yes from among into onto upon within during via per those these this that there
+    here while whereas""".split()  # noqa: SIM905 - a word list reads better as text
 )
 
 
@@ -79,11 +82,13 @@ def split_sentences(reply: str) -> list[str]:
         parts.append(text[start : m.start()].strip())
         start = m.end()
     parts.append(text[start:].strip())
-    # a marker placed after the full stop belongs to the sentence before it
+    # a marker placed after the full stop belongs to the sentence before it, unless the reply puts
+    # its markers first ("[1] The deal ... [2] Poland ...")
     out: list[str] = []
+    leading = bool(re.match(r"^\s*\[\d", text))
     for part in parts:
         lead = re.match(r"^(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+", part)
-        if lead and out and not markers(out[-1])[0]:
+        if lead and out and not leading and not markers(out[-1])[0]:
             out[-1] += " " + lead.group().strip()
             part = part[lead.end() :]
         if part:
@@ -195,8 +200,13 @@ def verify_sentence(sentence: str, quotes: Sequence[str]) -> Verdict:
         return Verdict(sentence, text, cited, f"cites quote {bad[0]}, which does not exist")
     if cited:
         missing = unsupported(text, [quotes[n - 1] for n in cited])
-        reason = f"not in the cited quotes: {', '.join(missing[:6])}" if missing else ""
-        return Verdict(sentence, text, cited, reason)
+        if not missing:
+            return Verdict(sentence, text, cited)
+        negated = any(fold(w) in NEGATIONS for w in _WORD.findall(text))
+        if not negated and not unsupported(text, quotes):
+            # a citation slip: other quotes hold every word; the sentence cites those instead
+            return Verdict(sentence, text, _holders(text, quotes))
+        return Verdict(sentence, text, cited, f"not in the cited quotes: {', '.join(missing[:6])}")
     missing = unsupported(text, quotes)
     if missing:
         reason = f"cites no quote and the quotes do not hold: {', '.join(missing[:6])}"
