@@ -253,7 +253,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 settings = base
                 if item["doc"]:
                     folder = tmp / item["doc"]
-                    folder.mkdir()
+                    folder.mkdir(exist_ok=True)
                     (folder / f"{item['doc']}.txt").write_text(squad_text(args.squad, item["doc"]), "utf-8")
                     settings = base.replace(seeds_dir=folder, index_dir=tmp / f"{item['doc']}-index")
                 engines[item["doc"]] = Engine.load(settings, embedder=embedder)
@@ -282,7 +282,7 @@ def cmd_reverify(args: argparse.Namespace) -> int:
             settings = base
             if row["doc"]:
                 folder = tmp / row["doc"]
-                folder.mkdir()
+                folder.mkdir(exist_ok=True)
                 (folder / f"{row['doc']}.txt").write_text(squad_text(args.squad, row["doc"]), "utf-8")
                 settings = base.replace(seeds_dir=folder, index_dir=tmp / f"{row['doc']}-index")
             engines = {row["doc"]: Engine.load(settings, embedder=embedder)}
@@ -295,7 +295,7 @@ def cmd_reverify(args: argparse.Namespace) -> int:
         answer = reader._compose(
             row["question"], resolved, retrieval, engine.retriever, quotes, verdicts, 1.0
         )
-        row["llm"].update(answer_record(answer))
+        row["llm"].update({k: v for k, v in answer_record(answer).items() if k != "timings"})
     args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return 0
 
