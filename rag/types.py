@@ -70,6 +70,17 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """A sentence a reader wrote that verification rejected, and why; never shown as an answer."""
+
+    sentence: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sentence": self.sentence, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str  # the text shown to the user
@@ -84,6 +95,9 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
     p_answerable: float = 0.0  # calibrated probability that the documents answer the question
     p_short: float = 0.0  # probability that the (shown or candidate) short answer is right
+    reader: str = "extractive"  # who wrote the answer: "extractive" or "llm"
+    dropped: tuple[Dropped, ...] = ()  # sentences the LLM wrote that verification rejected
+    reader_note: str = ""  # why the LLM reader fell back to the extractive answer, if it did
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON answer (a contract: these keys are never renamed, only added to)."""
@@ -100,6 +114,10 @@ class Answer:
             "kind": self.reply_kind(),
             "p_answerable": round(self.p_answerable, 6),
             "p_short": round(self.p_short, 6),
+            "reader": self.reader,
+            "dropped": [d.to_dict() for d in self.dropped],
+            "reader_note": self.reader_note,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 
     def reply_kind(self) -> AnswerKind:

@@ -1,0 +1,454 @@
+"""Both readers side by side on evals/questions.jsonl and a stratified SQuAD 2.0 sample.
+
+    python benchmarks/llm_reader.py run     # answers every question with both readers (writes JSONL)
+    python benchmarks/llm_reader.py report  # the table; answerability applied with held-out weights
+
+What `run` does for each question (the LLM is the local GGUF unless RAG_LLM_URL names a server):
+1. the extractive reader answers through the real pipeline (Engine.stream);
+2. the LLM reader answers through the same pipeline with answerability switched off (it always
+   writes), recording the answerability signals, the streamed reply, what verification kept and
+   dropped, time to first piece and total reader time. The calibrated decision is applied in
+   `report`, with weights fitted on other questions (2-fold over SQuAD articles; the evals
+   questions are never fitted on), so one run measures answering and abstaining;
+3. the floor, every `--floor-every`-th question: the same model answering the same prompt
+   directly (no answerability, no verification), timed the same way. Reader and floor both start
+   from an empty prompt cache.
+
+SQuAD sample: for each article of the public split, `--per-class` answerable and as many
+unanswerable questions (random.Random(seed)); each article is indexed on its own, as a document.
+Prediction for EM/F1 (official SQuAD normalisation, best over gold answers, "" for unanswerable):
+"" when the reader abstains, else its short answer (`direct_answer`) when it has one, else its first
+sentence (LLM, markers removed) or first quote (extractive).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import string
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rag.config import PROJECT_ROOT, Settings
+from rag.embed import SentenceTransformerEmbedder
+from rag.followup import resolve
+from rag.pipeline import Engine
+from rag.readers.answerability import Calibration, Signals, load_calibration
+from rag.readers.extractive import ExtractiveReader
+from rag.readers.llm import ASK_ANSWER, MAX_TOKENS, LLMReader, messages, select_quotes
+from rag.readers.verify import markers, split_sentences, verify_sentence
+from rag.types import Answer
+
+SQUAD = Path("/work/shared/benchmarks/squad2/dev-v2.0-public.json")
+OUT = PROJECT_ROOT / "benchmarks" / "out" / "llm_reader.jsonl"
+# write an answer unless P(yes) < 0.3 (to save time on questions every fitted model abstains on);
+# the calibrated decision is made in `report`
+PRELIMINARY = Calibration((1.0, 0.0, 0.0), 0.0, 0.3)
+
+
+# ---------------------------------------------------------------- SQuAD scoring (official definitions)
+
+
+def normalize(text: str) -> str:
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def em(pred: str, gold: str) -> float:
+    return float(normalize(pred) == normalize(gold))
+
+
+def f1(pred: str, gold: str) -> float:
+    p, g = normalize(pred).split(), normalize(gold).split()
+    if not p or not g:
+        return float(p == g)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains(text: str, gold: str) -> bool:
+    needle = normalize(gold.replace("-", " "))
+    return bool(needle) and f" {needle} " in f" {normalize(text.replace('-', ' '))} "
+
+
+# ---------------------------------------------------------------- questions
+
+
+def evals_items(path: Path) -> list[dict[str, Any]]:
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            q = json.loads(line)
+            items.append(
+                {
+                    "set": "evals",
+                    "id": q["id"],
+                    "question": q["question"],
+                    "history": [tuple(t) for t in q.get("history", [])],
+                    "answerable": bool(q["answerable"]),
+                    "answers": q.get("answers", []),
+                    "all_parts": q.get("type") == "list",
+                    "doc": "",
+                }
+            )
+    return items
+
+
+def squad_items(path: Path, per_class: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    items = []
+    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        qas = [q for p in article["paragraphs"] for q in p["qas"]]
+        for impossible in (False, True):
+            pool = sorted((q for q in qas if q["is_impossible"] == impossible), key=lambda q: q["id"])
+            for q in rng.sample(pool, min(per_class, len(pool))):
+                golds = list(dict.fromkeys(a["text"] for a in q["answers"]))
+                items.append(
+                    {
+                        "set": "squad",
+                        "id": q["id"],
+                        "question": q["question"],
+                        "history": [],
+                        "answerable": not impossible,
+                        "answers": golds,
+                        "all_parts": False,
+                        "doc": article["title"],
+                    }
+                )
+    return items
+
+
+def squad_text(path: Path, title: str) -> str:
+    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        if article["title"] == title:
+            return "\n".join(" ".join(p["context"].split()) for p in article["paragraphs"]) + "\n"
+    raise KeyError(title)
+
+
+# ---------------------------------------------------------------- running
+
+
+def timed_stream(pieces: Iterator[str | Answer]) -> tuple[Answer, float | None, float, str]:
+    t0 = time.perf_counter()
+    first: float | None = None
+    text = ""
+    answer: Answer | None = None
+    for piece in pieces:
+        if isinstance(piece, Answer):
+            answer = piece
+        else:
+            if first is None:
+                first = (time.perf_counter() - t0) * 1e3
+            text += piece
+    assert answer is not None
+    return answer, first, (time.perf_counter() - t0) * 1e3, text
+
+
+def floor(backend: Any, msgs: list[dict[str, str]]) -> dict[str, Any]:
+    if hasattr(backend, "forget"):
+        backend.forget()
+    t0 = time.perf_counter()
+    first: float | None = None
+    text = ""
+    for piece in backend.stream(msgs, MAX_TOKENS):
+        if first is None:
+            first = (time.perf_counter() - t0) * 1e3
+        text += piece
+    return {"ttft_ms": first, "total_ms": (time.perf_counter() - t0) * 1e3, "reply": text}
+
+
+def answer_record(a: Answer) -> dict[str, Any]:
+    first = ""
+    if not a.abstained:
+        if a.reader == "llm":
+            sentences = split_sentences(a.answer)
+            first = markers(sentences[0])[1] if sentences else ""
+        elif a.citations:
+            first = a.citations[0].quote
+    # independent re-check: every shown LLM sentence is supported by the quotes it cites
+    rejected = 0
+    if a.reader == "llm" and not a.abstained:
+        quotes = [c.quote for c in a.citations]
+        rejected = sum(not verify_sentence(s, quotes).supported for s in split_sentences(a.answer))
+    return {
+        "answer": a.answer,
+        "abstained": a.abstained,
+        "reader": a.reader,
+        "direct": a.direct_answer,
+        "first": first,
+        "dropped": [d.to_dict() for d in a.dropped],
+        "note": a.reader_note,
+        "shown_rejected": rejected,
+        "timings": a.timings_ms,
+    }
+
+
+def run_item(
+    engine: Engine, item: dict[str, Any], llm: LLMReader, extractive: ExtractiveReader, do_floor: bool
+) -> dict[str, Any]:
+    out = dict(item)
+    engine.reader = extractive
+    a, _, total, _ = timed_stream(engine.stream(item["question"], item["history"]))
+    out["extractive"] = answer_record(a) | {"total_ms": total}
+    signals: list[Signals] = []
+    llm.on_signals = signals.append
+    backend = llm.backend()
+    if hasattr(backend, "forget"):
+        backend.forget()
+    engine.reader = llm
+    a, _, total, streamed = timed_stream(engine.stream(item["question"], item["history"]))
+    out["llm"] = answer_record(a) | {
+        "ttft_ms": a.timings_ms.get("first_token"),
+        "reader_ttft_ms": a.timings_ms.get("first_piece", 0.0) + a.timings_ms.get("answerability", 0.0),
+        "reader_ms": a.timings_ms.get("reader_total"),
+        "total_ms": total,
+        "streamed": streamed,
+        "signals": signals[0].__dict__ if signals else None,
+        "sentences": len(split_sentences(streamed)) if streamed else 0,
+    }
+    if do_floor and signals:
+        resolved = resolve(item["question"], item["history"])
+        qvec = engine.embedder.encode([resolved])[0]
+        retrieval = engine.retriever.search(resolved, qvec, engine.settings.top_k)
+        quotes = [q.citation for q in select_quotes(resolved, retrieval, engine.retriever)]
+        out["floor"] = floor(backend, messages(quotes, resolved, ASK_ANSWER))
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = {json.loads(line)["id"] for line in out.read_text().splitlines()} if out.exists() else set()
+    base = Settings.from_env().replace(reader="llm")
+    embedder = SentenceTransformerEmbedder()
+    llm = LLMReader(base, calibration=PRELIMINARY)
+    extractive = ExtractiveReader(base)
+    items = evals_items(args.evals) if not args.squad_only else []
+    if args.per_class:
+        items += squad_items(args.squad, args.per_class, args.seed)
+    if args.limit:
+        items = items[: args.limit]
+    engines: dict[str, Engine] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="llm-bench-"))
+    with out.open("a", encoding="utf-8") as f:
+        for n, item in enumerate(items):
+            if item["id"] in done:
+                continue
+            if item["doc"] not in engines:
+                engines.clear()
+                settings = base
+                if item["doc"]:
+                    folder = tmp / item["doc"]
+                    folder.mkdir(exist_ok=True)
+                    (folder / f"{item['doc']}.txt").write_text(squad_text(args.squad, item["doc"]), "utf-8")
+                    settings = base.replace(seeds_dir=folder, index_dir=tmp / f"{item['doc']}-index")
+                engines[item["doc"]] = Engine.load(settings, embedder=embedder)
+            record = run_item(engines[item["doc"]], item, llm, extractive, n % args.floor_every == 0)
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            f.flush()
+            print(f"{n + 1}/{len(items)} {item['set']} {record['llm']['reader_ms']:.0f} ms", file=sys.stderr)
+    return 0
+
+
+def cmd_reverify(args: argparse.Namespace) -> int:
+    """Verify the recorded replies again with the current verifier (no model call): the quotes are
+    selected again from the same retrieval, which is deterministic."""
+    from rag.readers.verify import verify_reply
+
+    rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
+    base = Settings.from_env().replace(reader="llm")
+    embedder = SentenceTransformerEmbedder()
+    reader = LLMReader(base, calibration=PRELIMINARY)
+    engines: dict[str, Engine] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="llm-reverify-"))
+    for row in rows:
+        if not row["llm"]["streamed"]:
+            continue
+        if row["doc"] not in engines:
+            settings = base
+            if row["doc"]:
+                folder = tmp / row["doc"]
+                folder.mkdir(exist_ok=True)
+                (folder / f"{row['doc']}.txt").write_text(squad_text(args.squad, row["doc"]), "utf-8")
+                settings = base.replace(seeds_dir=folder, index_dir=tmp / f"{row['doc']}-index")
+            engines = {row["doc"]: Engine.load(settings, embedder=embedder)}
+        engine = engines[row["doc"]]
+        resolved = resolve(row["question"], [tuple(t) for t in row["history"]])
+        qvec = engine.embedder.encode([resolved])[0]
+        retrieval = engine.retriever.search(resolved, qvec, engine.settings.top_k)
+        quotes = [q.citation for q in select_quotes(resolved, retrieval, engine.retriever)]
+        verdicts = verify_reply(row["llm"]["streamed"], [c.quote for c in quotes])
+        answer = reader._compose(
+            row["question"], resolved, retrieval, engine.retriever, quotes, verdicts, 1.0
+        )
+        row["llm"].update({k: v for k, v in answer_record(answer).items() if k != "timings"})
+    args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return 0
+
+
+# ---------------------------------------------------------------- report
+
+
+def decide(row: dict[str, Any], cal: Calibration) -> dict[str, Any]:
+    """The LLM reader's final answer for this row under calibration `cal`."""
+    llm = row["llm"]
+    sig = llm["signals"]
+    if sig is None:  # no quotes at all: abstained without asking the model
+        return {"abstained": True, "text": "", "pred": "", "reader": "llm"}
+    p = cal.probability(Signals(**sig))
+    if p < cal.threshold:
+        return {"abstained": True, "text": "", "pred": "", "reader": "llm", "p": p}
+    if llm["reader"] == "llm" and llm["abstained"]:  # P(yes) < 0.3 in the run: not written
+        return {"abstained": True, "text": "", "pred": "", "reader": "llm", "p": p}
+    if llm["reader"] != "llm":  # verification kept nothing (or no model): the extractive answer
+        e = row["extractive"]
+        return {
+            "abstained": e["abstained"],
+            "text": e["answer"],
+            "pred": _pred(e),
+            "reader": "extractive",
+            "p": p,
+        }
+    return {"abstained": False, "text": llm["answer"], "pred": _pred(llm), "reader": "llm", "p": p}
+
+
+def _pred(rec: dict[str, Any]) -> str:
+    if rec["abstained"]:
+        return ""
+    return str(rec["direct"] or rec["first"])
+
+
+def scores(rows: list[dict[str, Any]], finals: list[dict[str, Any]]) -> dict[str, float]:
+    ans = [(r, d) for r, d in zip(rows, finals, strict=True) if r["answerable"]]
+    una = [(r, d) for r, d in zip(rows, finals, strict=True) if not r["answerable"]]
+
+    def hit(r: dict[str, Any], d: dict[str, Any]) -> bool:
+        if d["abstained"] or not r["answers"]:
+            return False
+        found = [contains(d["text"], g) for g in r["answers"]]
+        return all(found) if r["all_parts"] else any(found)
+
+    def squad(r: dict[str, Any], d: dict[str, Any], fn: Any) -> float:
+        golds = r["answers"] if r["answerable"] else [""]
+        return max(fn(d["pred"], g) for g in golds)
+
+    return {
+        "n": len(rows),
+        "answer_hit": statistics.fmean(hit(r, d) for r, d in ans) if ans else float("nan"),
+        "correct_abstention": statistics.fmean(d["abstained"] for _, d in una) if una else float("nan"),
+        "false_abstention": statistics.fmean(d["abstained"] for _, d in ans) if ans else float("nan"),
+        "EM": 100 * statistics.fmean(squad(r, d, em) for r, d in zip(rows, finals, strict=True)),
+        "F1": 100 * statistics.fmean(squad(r, d, f1) for r, d in zip(rows, finals, strict=True)),
+    }
+
+
+def extractive_finals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "abstained": r["extractive"]["abstained"],
+            "text": r["extractive"]["answer"],
+            "pred": _pred(r["extractive"]),
+        }
+        for r in rows
+    ]
+
+
+def heldout_finals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row decided with answerability weights fitted on the other fold (SQuAD rows split by
+    article, evals rows by question id): no row is decided by weights fitted on it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fit_answerability import fit, folds, usable
+
+    by_id: dict[str, Calibration] = {}
+    for train, test in folds(usable(rows)):
+        cal = fit(train)
+        for r in test:
+            by_id[r["id"]] = cal
+    shipped = load_calibration()
+    return [decide(r, by_id.get(r["id"], shipped)) for r in rows]
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
+    finals = heldout_finals(rows)
+    lines = [
+        "| set | reader | n | answer hit | correct abst. | false abst. | EM | F1 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in ("evals", "squad"):
+        idx = [i for i, r in enumerate(rows) if r["set"] == name]
+        if not idx:
+            continue
+        sub = [rows[i] for i in idx]
+        for reader, fin in (("extractive", extractive_finals(sub)), ("llm", [finals[i] for i in idx])):
+            s = scores(sub, fin)
+            lines.append(
+                f"| {name} | {reader} | {s['n']} | {s['answer_hit']:.3f} | {s['correct_abstention']:.3f} | "
+                f"{s['false_abstention']:.3f} | {s['EM']:.1f} | {s['F1']:.1f} |"
+            )
+    print("\n".join(lines))
+    written = [r for r, d in zip(rows, finals, strict=True) if d["reader"] == "llm" and not d["abstained"]]
+    n_sent = sum(r["llm"]["sentences"] for r in rows)
+    n_drop = sum(len(r["llm"]["dropped"]) for r in rows)
+    fallback = sum(d["reader"] == "extractive" for d in finals)
+    print(
+        f"\ngenerated sentences: {n_sent}, dropped by verification: {n_drop} "
+        f"({n_drop / max(n_sent, 1):.1%}); "
+        f"answers falling back to extractive: {fallback}; shown sentences verification rejects: "
+        f"{sum(r['llm']['shown_rejected'] for r in written)}"
+    )
+    rt = [r["llm"]["reader_ms"] / 1e3 for r in rows if r["llm"]["reader_ms"]]
+    ttft = [r["llm"]["reader_ttft_ms"] / 1e3 for r in rows if r["llm"]["streamed"]]
+    e2e = [r["llm"]["total_ms"] / 1e3 for r in rows]
+    fl = [r for r in rows if r.get("floor") and r["llm"]["streamed"]]
+    print(
+        f"LLM reader, {len(rt)} questions: median total {statistics.median(rt):.2f} s (with retrieval "
+        f"{statistics.median(e2e):.2f} s), median time to first token {statistics.median(ttft):.2f} s"
+    )
+    if fl:
+        ratio_total = statistics.median(r["llm"]["reader_ms"] / r["floor"]["total_ms"] for r in fl)
+        ratio_ttft = statistics.median(r["llm"]["reader_ttft_ms"] / r["floor"]["ttft_ms"] for r in fl)
+        print(
+            f"floor (same model, same prompt, direct), {len(fl)} questions: median total "
+            f"{statistics.median(r['floor']['total_ms'] for r in fl) / 1e3:.2f} s, time to first token "
+            f"{statistics.median(r['floor']['ttft_ms'] for r in fl) / 1e3:.2f} s; reader/floor median ratio: "
+            f"total {ratio_total:.2f}x, first token {ratio_ttft:.2f}x"
+        )
+    ex = [r["extractive"]["total_ms"] / 1e3 for r in rows]
+    print(f"extractive reader: median total {statistics.median(ex) * 1e3:.0f} ms")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=["run", "report", "reverify"])
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--evals", type=Path, default=PROJECT_ROOT / "evals" / "questions.jsonl")
+    parser.add_argument("--squad", type=Path, default=SQUAD)
+    parser.add_argument("--per-class", type=int, default=20, help="SQuAD questions per article and class")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--floor-every", type=int, default=3)
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--squad-only", action="store_true")
+    args = parser.parse_args(argv)
+    return {"run": cmd_run, "report": cmd_report, "reverify": cmd_reverify}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

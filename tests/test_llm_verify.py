@@ -1,0 +1,292 @@
+"""Sentence verification, overview detection, model assembly and the LLM reader's decisions, with
+hand-written inputs and a scripted backend (fast); the real model runs in test_llm_reader.py."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from rag.config import ConfigError, Settings
+from rag.overview import is_overview
+from rag.readers.answerability import Calibration, Signals
+from rag.readers.backends import LLMError, Message, yes_share
+from rag.readers.model_files import ModelFileError, ModelSpec, assemble, verify_file
+from rag.readers.verify import split_sentences, unsupported, verify_reply, verify_sentence
+
+QUOTES = [
+    "On September 11, 2025, the government of President Alexander Lukashenko released 52 political "
+    "prisoners, including 14 foreign nationals.",
+    "The United States agreed to ease sanctions on Belarus’s national airline, Belavia.",
+    "Lithuania did not reopen its border crossings, citing 1,000 smuggling balloons.",
+]
+
+
+# ---------------------------------------------------------------- verification
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Lukashenko released 52 political prisoners [1].",
+        "52 prisoners were released on September 11, 2025 [1].",  # inflection: released ~ release
+        "They included 14 foreign nationals [1].",
+        "The US eased sanctions on Belavia [2].",  # eased ~ ease; US: the initials of United States
+        "The Lithuanian border crossings did not reopen, citing 1000 smuggling balloons [3].",
+        "BELAVIA, the national airline, had sanctions eased [2].",  # case folded
+    ],
+)
+def test_supported_sentences_are_kept(sentence: str) -> None:
+    verdict = verify_sentence(sentence, QUOTES)
+    assert verdict.supported, verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("sentence", "missing"),
+    [
+        ("Lukashenko released 100 political prisoners [1].", "100"),  # a figure not in the quote
+        ("Lukashenko released 52 political prisoners in Vilnius [1].", "vilnius"),  # in no quote
+        ("Putin released 52 political prisoners [1].", "putin"),  # a name not in the quote
+        ("The prisoners were tortured [1].", "tortured"),  # a content word not in the quote
+        ("The United States did not ease sanctions on Belavia [2].", "not"),  # turned around
+        ("The EU eased sanctions on Belavia [2].", "eu"),  # an acronym the quote does not spell out
+        ("Lukashenko released 52 political prisoners [7].", "does not exist"),
+    ],
+)
+def test_unsupported_sentences_are_dropped_with_the_reason(sentence: str, missing: str) -> None:
+    verdict = verify_sentence(sentence, QUOTES)
+    assert not verdict.supported
+    assert missing in verdict.reason
+
+
+def test_a_citation_slip_cites_the_quotes_that_hold_the_sentence() -> None:
+    verdict = verify_sentence("Lukashenko released 52 political prisoners [2].", QUOTES)
+    assert verdict.supported and verdict.cites == (1,)
+    verdict = verify_sentence(
+        "Lukashenko released 52 prisoners; the US eased sanctions on Belavia [1].", QUOTES
+    )
+    assert verdict.supported and verdict.cites == (1, 2)
+
+
+def test_accents_and_number_formats_are_folded() -> None:
+    quotes = ["Café Zürich served 1,200 guests."]
+    assert verify_sentence("Cafe Zurich served 1200 guests [1].", quotes).supported
+    assert verify_sentence("Café Zürich served 1,200 guests [1].", quotes).supported
+    assert unsupported("It served 12,000 guests.", quotes) == ["12,000"]
+
+
+def test_a_sentence_without_citation_cites_the_quotes_that_hold_it() -> None:
+    verdict = verify_sentence("Belarus’s national airline is Belavia.", QUOTES)
+    assert verdict.supported and verdict.cites == (2,)
+    assert not verify_sentence("Belavia flies to Paris.", QUOTES).supported
+
+
+def test_a_sentence_stating_nothing_is_dropped() -> None:
+    assert not verify_sentence("Yes.", QUOTES).supported
+
+
+def test_reply_split_keeps_markers_with_their_sentence() -> None:
+    reply = "The capital of France is Paris. [1] Lukashenko released 52 political prisoners [1]."
+    assert split_sentences(reply) == [
+        "The capital of France is Paris. [1]",
+        "Lukashenko released 52 political prisoners [1].",
+    ]
+    verdicts = verify_reply(reply, QUOTES)
+    assert [v.supported for v in verdicts] == [False, True]
+
+
+# ---------------------------------------------------------------- answerability and backends
+
+
+def test_yes_share_reads_yes_and_no_tokens() -> None:
+    import math
+
+    assert yes_share([("yes", math.log(0.3)), (" No", math.log(0.1))]) == pytest.approx(0.75)
+    assert yes_share([("maybe", -0.1)]) is None
+
+
+def test_calibration_combines_signals() -> None:
+    cal = Calibration((1.0, 2.0, 0.0), -1.0, 0.5)
+    high, low = Signals(0.9, 0.8, 0.5), Signals(0.1, 0.2, 0.0)
+    assert cal.probability(high) > 0.5 > cal.probability(low)
+
+
+def test_llm_settings_from_env() -> None:
+    s = Settings.from_env({"RAG_READER": "llm", "RAG_LLM_URL": "http://x/v1", "RAG_LLM_API_KEY": "secret"})
+    assert (s.reader, s.llm_url, s.llm_api_key) == ("llm", "http://x/v1", "secret")
+    assert "secret" not in repr(s)
+    with pytest.raises(ConfigError, match="RAG_LLM_TIMEOUT"):
+        Settings.from_env({"RAG_LLM_TIMEOUT": "soon"})
+
+
+# ---------------------------------------------------------------- overview questions
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is this article about?",
+        "what's the text about",
+        "Summarize the article.",
+        "Can you summarise it, please?",
+        "What are the main points?",
+        "Give me a short summary of the document",
+        "Key points",
+        "TL;DR",
+    ],
+)
+def test_overview_questions_are_detected(question: str) -> None:
+    assert is_overview(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is Belavia?",
+        "What does the article say about Poland?",
+        "Summarize what Poland did",
+        "What are the main points of the deal?",
+        "How many prisoners were released?",
+    ],
+)
+def test_specific_questions_are_not_overviews(question: str) -> None:
+    assert not is_overview(question)
+
+
+# ---------------------------------------------------------------- model assembly
+
+
+def _parts(folder: Path, contents: Sequence[bytes]) -> list[Path]:
+    paths = []
+    for i, data in enumerate(contents, 1):
+        p = folder / f"part{i:02d}.bin"
+        p.write_bytes(data)
+        paths.append(p)
+    return paths
+
+
+def test_assembly_concatenates_in_order_and_checks_the_sha256(tmp_path: Path) -> None:
+    contents = [b"alpha-" * 1000, b"beta-" * 777, b"gamma"]
+    whole = b"".join(contents)
+    spec = ModelSpec("model.gguf", len(whole), hashlib.sha256(whole).hexdigest())
+    dest = assemble(_parts(tmp_path, contents), tmp_path / "cache" / "model.gguf", spec)
+    assert dest.read_bytes() == whole
+    verify_file(dest, spec)
+    assert not list((tmp_path / "cache").glob("*.partial"))
+
+
+def test_assembly_rejects_parts_with_another_checksum(tmp_path: Path) -> None:
+    contents = [b"alpha-" * 1000, b"beta-" * 777]
+    whole = b"".join(contents)
+    spec = ModelSpec("model.gguf", len(whole), hashlib.sha256(whole).hexdigest())
+    corrupt = [contents[0], contents[1][:-1] + b"X"]  # same size, one byte differs
+    dest = tmp_path / "cache" / "model.gguf"
+    with pytest.raises(ModelFileError, match="sha256"):
+        assemble(_parts(tmp_path, corrupt), dest, spec)
+    assert not dest.exists() and not list((tmp_path / "cache").glob("*"))
+
+
+def test_assembly_rejects_missing_bytes_and_a_changed_file(tmp_path: Path) -> None:
+    contents = [b"alpha-" * 1000, b"beta-" * 777]
+    whole = b"".join(contents)
+    spec = ModelSpec("model.gguf", len(whole), hashlib.sha256(whole).hexdigest())
+    with pytest.raises(ModelFileError, match="bytes"):
+        assemble(_parts(tmp_path, contents[:1]), tmp_path / "c" / "model.gguf", spec)
+    dest = assemble(_parts(tmp_path, contents), tmp_path / "c" / "model.gguf", spec)
+    dest.write_bytes(whole[:-1] + b"?")  # damaged later, same size
+    with pytest.raises(ModelFileError, match="sha256"):
+        verify_file(dest, spec)
+
+
+# ---------------------------------------------------------------- the reader with a scripted backend
+
+
+class ScriptedBackend:
+    """Answers with fixed text; for fast tests of the reader's decisions (the real model runs elsewhere)."""
+
+    name = "scripted"
+
+    def __init__(self, p_yes: float, reply: str, fail: bool = False) -> None:
+        self.p_yes, self.reply, self.fail = p_yes, reply, fail
+        self.prompts: list[Sequence[Message]] = []
+
+    def yes_probability(self, messages: Sequence[Message]) -> float:
+        self.prompts.append(messages)
+        if self.fail:
+            raise LLMError("the LLM server at http://127.0.0.1:9/v1 cannot be reached")
+        return self.p_yes
+
+    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
+        self.prompts.append(messages)
+        for i, word in enumerate(self.reply.split(" ")):
+            yield word if i == 0 else " " + word
+
+
+def _engine(tiny_settings: Settings, fake_embedder, backend: ScriptedBackend):  # type: ignore[no-untyped-def]
+    from rag.pipeline import Engine
+    from rag.readers.llm import LLMReader
+
+    engine = Engine.load(tiny_settings.replace(reader="llm"), fake_embedder)
+    engine.reader = LLMReader(engine.settings, backend=backend, calibration=Calibration((1.0, 0, 0), 0, 0.5))
+    return engine
+
+
+def test_the_reader_streams_then_keeps_only_verified_sentences(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from rag.cite import verify
+
+    reply = "The winning crew came from the village of Lower Brook. The crew won gold in Paris."
+    backend = ScriptedBackend(0.9, reply)
+    engine = _engine(tiny_settings, fake_embedder, backend)
+    pieces = list(engine.stream("Which village did the winning crew come from?"))
+    answer = pieces[-1]
+    assert all(isinstance(p, str) for p in pieces[:-1]) and len(pieces) > 2
+    assert "".join(pieces[:-1]).strip() == reply  # the preview is what the model wrote
+    assert answer.reader == "llm" and not answer.abstained
+    assert answer.answer == "The winning crew came from the village of Lower Brook [1]."
+    assert [d.sentence for d in answer.dropped] == ["The crew won gold in Paris."]
+    assert "paris" in answer.dropped[0].reason
+    assert all(verify(c, engine.retriever.store.documents) for c in answer.citations)
+    assert "Lower Brook" in answer.citations[0].quote
+    assert {"first_token", "total", "answerability", "generate"} <= set(answer.timings_ms)
+    assert answer.to_dict()["dropped"][0]["reason"] == answer.dropped[0].reason
+
+
+def test_a_low_yes_probability_abstains_without_writing(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    backend = ScriptedBackend(0.05, "Anything at all.")
+    answer = _engine(tiny_settings, fake_embedder, backend).ask("Who won the football cup?")
+    assert answer.abstained and answer.reader == "llm" and not answer.citations
+    assert len(backend.prompts) == 1  # asked whether it can answer, never asked to answer
+
+
+def test_nothing_verified_gives_the_extractive_answer(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    backend = ScriptedBackend(0.9, "The crew won gold in Paris in 1999.")
+    answer = _engine(tiny_settings, fake_embedder, backend).ask(
+        "Which village did the winning crew come from?"
+    )
+    assert answer.reader == "extractive"
+    assert "no sentence" in answer.reader_note and len(answer.dropped) == 1
+    assert "Paris" not in answer.answer
+
+
+def test_an_unreachable_model_gives_the_extractive_answer(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    backend = ScriptedBackend(0.9, "", fail=True)
+    answer = _engine(tiny_settings, fake_embedder, backend).ask(
+        "Which village did the winning crew come from?"
+    )
+    assert answer.reader == "extractive" and "cannot be reached" in answer.reader_note
+    assert not answer.error
+
+
+def test_the_extractive_overview_quotes_the_lead_and_central_sentences(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from rag.pipeline import Engine
+
+    engine = Engine.load(tiny_settings, fake_embedder)
+    answer = engine.ask("What is this article about?")
+    assert not answer.abstained and answer.reader == "extractive"
+    assert answer.citations[0].quote.startswith("The river town of Elmford")
+    assert 2 <= len(answer.citations) <= 4
+    starts = [c.start for c in answer.citations]
+    assert starts == sorted(starts)
+    assert all(f"“{c.quote}”" in answer.answer for c in answer.citations)
