@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import RagError
+from rag.evidence import FITTING_TYPES
 from rag.reading import Features, Reading
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "reader.json"
@@ -148,5 +149,25 @@ def _logit(p: float) -> float:
 
 
 def answerable_features(reading: Reading, p_short: float) -> Features:
-    """The question's features and the best candidate's probability (as a logit, and as is)."""
-    return reading.features | {"p_short": p_short, "logit_short": _logit(p_short)}
+    """The question's features, the best candidate's probability (as a logit, and as is), and whether
+    any candidate of the type asked for stands next to the question's focus noun ("52 political
+    prisoners" for "how many political prisoners"): a count of aircraft asked where no number
+    counts aircraft is a question the evidence does not answer."""
+    q = reading.question
+    fitting = FITTING_TYPES.get(q.kind)
+    if not fitting or not q.focus:
+        return reading.features | {"p_short": p_short, "logit_short": _logit(p_short)}
+    by_focus = float(
+        any(
+            c.span.type in fitting
+            and any(c.features.get(f"focus_{where}") for where in ("in", "after", "before"))
+            for c in reading.spans
+        )
+    )
+    return reading.features | {
+        "p_short": p_short,
+        "logit_short": _logit(p_short),
+        "focus_by_answer": by_focus,
+        f"k:{q.kind}|focus_by_answer": by_focus,
+        "focus_not_by_answer": 1.0 - by_focus,
+    }
