@@ -55,6 +55,7 @@ from rag.reader_model import (
     answerable_features,
     decide,
     short_features,
+    unanswered,
 )
 from rag.reading import Reading, read
 
@@ -227,7 +228,7 @@ class Held:
     p_short: float
     short: str
     premise: bool
-    unknown: bool  # no word of the question is in the documents
+    unknown: bool  # the evidence lacks what any answer would hold (rag.reader_model.unanswered)
 
 
 def family(it: Item) -> str:
@@ -270,7 +271,7 @@ def held_out(items: list[Item], include_ours: bool, ours_answerable: bool, extra
                         d.p_short,
                         short,
                         bool(it.reading.premise),
-                        it.reading.features.get("unknown_share", 0.0) >= 1.0,
+                        unanswered(it.reading),
                     )
                 )
         print(f"  held out {group}", file=sys.stderr)
@@ -304,10 +305,13 @@ def checked_threshold(held: list[Held], threshold: float, target: float) -> floa
 def answerable_threshold(held: list[Held], max_false: float = 0.05) -> float:
     """The highest p_answerable threshold at which held-out answerable questions are abstained on at
     most `max_false` of the time: answering comes first, as a refusal of an answerable question loses
-    the answer while a quote for an unanswerable one shows its evidence without a short answer."""
+    the answer while a quote for an unanswerable one shows its evidence without a short answer.
+    Abstentions by rule (a premise the documents contradict, rag.reader_model.unanswered) count too."""
     grid = np.linspace(0.02, 0.9, 89)
-    p = np.array([h.p_answerable for h in held if h.item.golds])
-    return float(max((t for t in grid if np.mean(p < t) <= max_false), default=grid[0]))
+    answerable = [h for h in held if h.item.golds]
+    p = np.array([h.p_answerable for h in answerable])
+    ruled = np.array([h.premise or h.unknown for h in answerable])
+    return float(max((t for t in grid if np.mean(ruled | (p < t)) <= max_false), default=grid[0]))
 
 
 # --- 4. figures -------------------------------------------------------------------------------------
