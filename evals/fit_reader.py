@@ -7,14 +7,19 @@
    retrieval and `rag.reading.read` the pipeline runs, so the model sees what it sees at run time.
 2. Labels: a candidate span is right when its SQuAD F1 against a gold answer is >= 0.5 (none is right
    for an unanswerable question); a question is answerable when it has gold answers.
-3. Held out by article: each SQuAD article is predicted by models fitted on the other 7, our set by
-   the model fitted on all 8 SQuAD articles, which is the model written: `rag eval` on our set then
-   measures an article the fit never saw. (`--with-ours` adds our set to every fit; measured on
-   2026-11-25 it lowered held-out SQuAD short-answer precision at the top, 0.75 at 20 answers
-   against 0.85, so it is off.) The thresholds are chosen on held-out predictions: the short-answer
-   threshold is the lowest at which shown short answers reach 0.85 precision on SQuAD (at least 20
-   shown), raised until they reach 0.90 on our set; the answerable threshold is the highest that
-   abstains on at most 5% of answerable SQuAD questions.
+3. Held out: each SQuAD article is predicted by models fitted on the other 7. The span and short
+   models are fitted on SQuAD alone (`--with-ours` adds our set to them: measured on 2026-11-25 it
+   lowered held-out SQuAD short-answer precision at the top, 0.75 at 20 answers against 0.85). The
+   answerable model is fitted on SQuAD and our set (each of our questions weighs `--ours-weight`;
+   `--squad-only` leaves our set out): SQuAD's unanswerable questions are written to reuse the
+   article's words, ours are the questions a reader asks that the article does not cover, and a
+   fit on SQuAD alone learns the first kind only. Our set is then predicted in 5 folds of question
+   families (questions naming the same first name fall in one fold), each by a fit without that
+   fold. The thresholds are chosen on held-out predictions: the short-answer threshold is the
+   lowest at which shown short answers reach 0.85 precision on SQuAD (at least 20 shown), raised
+   until they reach 0.90 on our set; the answerable threshold is the highest that abstains (by the
+   model or by rule: rag.reader_model.unanswered, a premise problem) on at most 5% of our answerable
+   questions and 10% of SQuAD's (`MAX_FALSE`).
 4. Reported: SQuAD EM/F1/HasAns/NoAns (official definitions; prediction = the shown short answer, or ""),
    short-answer precision, and our set's answer figures, all held out. The model is written with the
    thresholds, the training data's sha256 and the date.
@@ -64,6 +69,10 @@ OURS = PROJECT_ROOT / "evals" / "questions.jsonl"
 SEEDS = PROJECT_ROOT / "seeds"
 OURS_ARTICLE = "ours"
 TARGETS = {"squad": 0.85, OURS_ARTICLE: 0.90}
+# The most false abstentions the answerable threshold may cause on held-out answerable questions: 5% on
+# our set (its target), 10% on SQuAD, whose unanswerable questions are written to look answerable, so
+# that telling them apart there costs more answerable ones than a reader's questions do.
+MAX_FALSE = {"squad": 0.10, OURS_ARTICLE: 0.05}
 RIGHT_F1 = SHORT_ANSWER_F1  # a candidate span is right at this F1 against a gold answer
 OURS_FOLDS = 5
 OURS_WEIGHT = 8.0  # our 127 questions weigh about a third of SQuAD's 3,040 in the answerable fit
@@ -418,10 +427,15 @@ def main(argv: list[str] | None = None) -> int:
     squad = [h for h in held if h.item.article != OURS_ARTICLE]
     mine = [h for h in held if h.item.article == OURS_ARTICLE]
     t_short = checked_threshold(mine, precision_threshold(squad, TARGETS["squad"]), TARGETS[OURS_ARTICLE])
-    t_answerable = min(answerable_threshold(squad), answerable_threshold(mine))
+    t_answerable = min(answerable_threshold(squad, MAX_FALSE["squad"]), answerable_threshold(mine))
     oracle = [bool(h.item.labels.max()) if len(h.item.labels) else False for h in squad if h.item.golds]
     figures = {
-        "protocol": "SQuAD: each article by a fit on the other 7; ours: by the fit on all 8 SQuAD articles",
+        "protocol": (
+            "SQuAD: each article by a fit on the other 7 (and, for the answerable model, our set); "
+            "ours: each of 5 folds of question families by a fit on SQuAD and the other 4 folds"
+            if ours_answerable
+            else "SQuAD: each article by a fit on the other 7; ours: by the fit on all 8 SQuAD articles"
+        ),
         "squad": squad_scores(squad, t_answerable, t_short),
         "squad_auc_answerable": auc(squad),
         "squad_candidate_recall": float(np.mean(oracle)),
