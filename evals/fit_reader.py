@@ -455,6 +455,12 @@ def main(argv: list[str] | None = None) -> int:
         "data_sha256": hashes,
         "articles": sorted({it.article for it in fitted_on}),
         "questions": len(fitted_on),
+        "answerable_also_on": (
+            f"{OURS_ARTICLE}: {len(answerable_extra)} questions of evals/questions.jsonl, "
+            f"weight {args.ours_weight}"
+            if answerable_extra
+            else None
+        ),
         "candidates": int(sum(len(it.labels) for it in fitted_on)),
         "fit_seconds": round(t2 - t1, 1),
     }
