@@ -70,22 +70,27 @@ _AUXILIARIES = frozenset(
         "must",
     ]
 )
+# "what is the population of ...", "which year": a copula and an article may stand before the noun
+_LEAD = r"\s+(?:(?:is|was|are|were)\s+)?(?:(?:the|an?)\s+)?"
 _NUMBER_NOUNS = re.compile(
-    r"\s+(?:\w+\s+)?(number|percentage|percent|age|share|amount|size|population|total)\b"
+    _LEAD + r"(?:\w+\s+)?(number|percentage|percent|age|share|amount|size|population|total|gdp|cost|price|"
+    r"budget|revenue|income|salary|rate|height|length|distance|weight|area|value|count)\b"
 )
 _DATE_NOUNS = re.compile(
-    r"\s+(?:exact\s+|specific\s+)?(year|date|month|day|decade|century|time|period|era)\b"
+    _LEAD + r"(?:exact\s+|specific\s+)?(year|date|month|day|decade|century|time|period|era)\b"
 )
 _PERSON_NOUNS = re.compile(
-    r"\s+(?:\w+\s+)?(person|people|man|woman|leader|king|queen|president|emperor|author|scientist|"
+    _LEAD + r"(?:\w+\s+)?(person|people|man|woman|leader|king|queen|president|emperor|author|scientist|"
     r"player|ruler|general|official|envoy|minister|diplomat|journalist|philosopher|member)\b"
 )
 _PLACE_NOUNS = re.compile(
-    r"\s+(?:\w+\s+)?(country|countries|city|cities|capital|town|border|region|place|province|continent)\b(?!\s+\w+\s+agency)"
+    _LEAD + r"(?:\w+\s+)?(country|countries|city|cities|capital|town|border|region|place|province|continent)"
+    r"\b(?!\s+\w+\s+agency)"
 )
 _DESCRIPTION = re.compile(
     r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+(?:an?\s+|the\s+)?[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*\W*$"
 )
+_COPULAS = frozenset(["is", "was", "are", "were"])
 _NEGATION = re.compile(r"\b(?:not|never|no|none|neither|nor|without)\b|n[’']t\b", re.IGNORECASE)
 _FUTURE = re.compile(r"\b(?:will|going to|shall|plan(?:s|ned)? to|expected to|next|future|upcoming)\b", re.I)
 _FIGURE = re.compile(r"\d[\d,.]*\d|\d")
@@ -173,8 +178,6 @@ def _kind(text: str, wh: str, rest: str) -> Kind:
     if wh == "where":
         return "place"
     if wh in ("what", "which"):
-        if _DESCRIPTION.match(text):
-            return "description"
         for pattern, kind in (
             (_NUMBER_NOUNS, "number"),
             (_DATE_NOUNS, "date"),
@@ -182,7 +185,9 @@ def _kind(text: str, wh: str, rest: str) -> Kind:
             (_PLACE_NOUNS, "place"),
         ):
             if pattern.match(low):
-                return kind  # type: ignore[return-value]
+                return kind  # type: ignore[return-value]  # "what is the GDP of Belarus" asks a number
+        if _DESCRIPTION.match(text):
+            return "description"
         return "entity" if wh == "which" else "thing"
     if wh == "whose":
         return "person"
@@ -201,6 +206,10 @@ def _focus(wh: str, rest: str) -> frozenset[str]:
     if wh not in ("how many", "how much", "which", "what"):
         return frozenset()
     words = _WORD.findall(rest.lower())
+    if wh == "what" and len(words) > 2 and words[0] in _COPULAS and words[1] in ("the", "a", "an"):
+        words = words[2:]  # "what is the population of Minsk": the noun after the copula and article,
+        cut = next((i for i, w in enumerate(words) if w in ("of", "in", "for", "on", "at")), len(words))
+        words = words[:cut]  # up to its preposition
     of = bool(words) and words[0] == "of"
     taken: list[str] = []
     for i, word in enumerate(words[1:5] if of else words[:3]):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.evidence import (
+    FITTING_TYPES,
     ScoredSentence,
     paragraph_of,
     premise_problem,
@@ -110,6 +111,13 @@ def question_features(
     )
     passage = retrieval.passages[0] if retrieval.passages else None
     typed_best = any(c.typed for c in sentences[:TOP_SENTENCES])
+    # the noun the question asks about ("population", "GDP"): absent from the evidence, it is not answered
+    near_terms = set(terms(near))
+    focus = q.focus - {t for n in names for t in terms(n)}
+    focus_missing = len([t for t in focus if t not in evidence_terms]) / len(focus) if focus else 0.0
+    focus_missing_near = len([t for t in focus if t not in near_terms]) / len(focus) if focus else 0.0
+    missing_near = sum(w for t, w in weights.items() if t not in near_terms) / total
+    untyped = float(q.kind in FITTING_TYPES and not typed_best)  # a number asked, none in the evidence
     f.update(
         {
             "s0_score": s0.score,
@@ -130,6 +138,14 @@ def question_features(
             "has_names": float(bool(names)),
             "figures_missing": float(figures_missing),
             "premise": float(bool(premise)),
+            "focus_missing": focus_missing,
+            "focus_missing_near": focus_missing_near,
+            f"k:{q.kind}|focus_missing": focus_missing,
+            "has_focus": float(bool(focus)),
+            "missing_near_share": missing_near,
+            f"k:{q.kind}|missing_near_share": missing_near,
+            "untyped": untyped,
+            f"k:{q.kind}|untyped": untyped,
             "negated_q": float(q.negated),
             "n_terms": math.log1p(len(q.terms)),
         }

@@ -14,7 +14,8 @@ from rag.evidence import digits_for_words, premise_problem
 from rag.extract import candidates
 from rag.pipeline import Engine
 from rag.question import fold, parse
-from rag.reader_model import MODEL_PATH, ReaderModelError, load_model
+from rag.reader_model import MODEL_PATH, ReaderModelError, load_model, unanswered
+from rag.reading import read
 from tests.conftest import ARTICLE
 
 ARTICLE_TEXT = ARTICLE.read_text(encoding="utf-8")
@@ -41,6 +42,10 @@ ARTICLE_TEXT = ARTICLE.read_text(encoding="utf-8")
         ("What did the US agree to ease?", "thing"),
         ("Why did Poland close its border?", "reason"),
         ("Is the future settled?", "none"),
+        ("What is the population of Minsk?", "number"),
+        ("What is the GDP of Belarus?", "number"),
+        ("What was the year of the coup?", "date"),
+        ("What is the capital of Lithuania?", "place"),
     ],
 )
 def test_question_kind(question: str, kind: str) -> None:
@@ -58,6 +63,31 @@ def test_question_is_read_once_into_its_parts() -> None:
     assert parse("Which entity did not develop the plan?").negated
     assert parse("Which entity didn't develop the plan?").negated
     assert parse("When will it reopen?").future and not parse("When did it close?").future
+
+
+def test_the_focus_after_a_copula_is_the_noun_asked_about() -> None:
+    assert parse("What is the population of Minsk?").focus == frozenset({"popul"})
+    assert parse("What is the GDP of Belarus?").focus == frozenset({"gdp"})
+    assert parse("What did Lukashenko discuss?").focus == frozenset()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "lacking"),
+    [
+        ("How many aircraft does Belavia operate?", True),  # no number counts aircraft
+        ("What is the population of Minsk?", True),  # the article never speaks of a population
+        ("How many political prisoners were released?", False),  # "52 political prisoners"
+        ("How many Latvians were freed?", False),
+        ("When did Trump take office?", False),
+    ],
+)
+def test_unanswered_when_the_evidence_lacks_what_an_answer_holds(
+    engine: Engine, question: str, lacking: bool
+) -> None:
+    qvec = engine.embedder.encode([question])[0]
+    retrieval = engine.retriever.search(question, qvec, engine.settings.top_k)
+    assert unanswered(read(parse(question), retrieval, engine.retriever)) is lacking
 
 
 def test_names_are_capitalised_runs_but_not_question_words() -> None:
