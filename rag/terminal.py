@@ -27,7 +27,6 @@ __all__ = ["format_answer", "json_line", "printable"]
 # what JSON leaves raw but a terminal acts on: C1 controls, line/paragraph separators, bidi controls
 _RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029" + BIDI_CONTROLS + "]")
 _INLINE_QUOTE = re.compile(r"\s*“.*?”\s*\[\d+\]", re.DOTALL)  # up to the ” that a marker follows
-_BARE_LEAD = re.compile(r"^(?:the (?:article|documents?|\S+) says?|from \S+)\s*:?$", re.IGNORECASE)
 
 
 def json_line(data: dict[str, Any]) -> str:
@@ -69,7 +68,4 @@ def _lead(answer: Answer) -> str:
     if not answer.citations:
         return answer.answer.strip()
     lead = _INLINE_QUOTE.sub(" ", answer.answer)
-    lead = " ".join(lead.split())
-    if not lead or _BARE_LEAD.match(lead):  # "The article says:" with the quotes taken out
-        return "From the documents:" if lead else ""
-    return lead
+    return " ".join(lead.split())  # "The article says:" when only the quotes below answer

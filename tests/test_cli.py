@@ -127,7 +127,10 @@ def test_each_quote_is_printed_once(article_settings: Settings, engine) -> None:
     assert data["citations"]
     for c in data["citations"]:
         assert out.stdout.count(c["quote"]) == 1, out.stdout
-    assert "The article says" not in out.stdout  # the bare lead is not repeated before the quotes
+    # the lead names what answers ("The article says:", as the JSON's answer does), once, then each quote
+    lead = "The article says:"
+    assert out.stdout.count(lead) == (1 if data["answer"].startswith(lead) else 0)
+    assert "From the documents" not in out.stdout  # one article is not "the documents"
     assert "Batches" not in out.stderr and "%|" not in out.stderr  # no progress bars off a terminal
 
 
