@@ -7,6 +7,10 @@ clicked citation highlighted in the article), docs/screenshot-phone.png (390x844
 docs/screenshot-abstain.png (a question the article does not answer). Then it indexes the sample
 documents of docs/sample-documents/ (a Markdown handbook and an HTML travel policy) into a
 temporary index and saves docs/screenshot-own-documents.png: the page as it names and lists them.
+
+`--llm` instead serves the article with the LLM reader (the local model of `rag llm-setup`, or
+RAG_LLM_URL) and saves docs/screenshot-llm-streaming.png, the draft as the model writes it, and
+docs/screenshot-llm-answer.png, the verified answer with its citations that replaced it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ CONVERSATION = (
     "Why did it close them?",
 )
 UNANSWERABLE = "What is the population of Minsk?"
+LLM_QUESTION = "Which airline did the US ease sanctions on, and why does it matter?"
 SAMPLES = PROJECT_ROOT / "docs" / "sample-documents"
 OWN_QUESTIONS = ("How many days of paid holiday do employees get?", "Who books the flights?")
 VIEWPORTS: dict[str, Any] = {
@@ -47,8 +52,11 @@ VIEWPORTS: dict[str, Any] = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs")
+    parser.add_argument("--llm", action="store_true", help="only the LLM reader's streamed answer")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.llm:
+        return shoot_llm(args.out)
 
     from playwright.sync_api import sync_playwright
 
@@ -80,6 +88,29 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {path}")
                 page.context.close()
         browser.close()
+    return 0
+
+
+def shoot_llm(out: Path) -> int:
+    """The LLM reader's answer while it is written (a draft), then as verified."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p, serving(Settings.from_env().replace(reader="llm")) as url:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = open_page(browser, url, VIEWPORTS["desktop"])
+        page.fill("#rag-question textarea", LLM_QUESTION)
+        page.press("#rag-question textarea", "Enter")
+        # a few words of the draft, so the picture shows the text growing, not only its first word
+        grown = "(document.querySelector('.turn[data-kind=pending] .draft')?.innerText || '').length > 60"
+        page.wait_for_function(grown, timeout=600_000, polling=100)
+        page.screenshot(path=str(out / "screenshot-llm-streaming.png"))
+        answered = "document.querySelectorAll('.rag-chat .turn:not([data-kind=pending])').length > 0"
+        page.wait_for_function(answered, timeout=600_000)
+        page.mouse.move(5, 5)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(out / "screenshot-llm-answer.png"))
+        browser.close()
+    print(f"wrote {out / 'screenshot-llm-streaming.png'} and {out / 'screenshot-llm-answer.png'}")
     return 0
 
 
