@@ -425,9 +425,9 @@ def compare_table(runs: Mapping[str, Run]) -> list[str]:
 
 
 def settings_record(settings: Settings) -> dict[str, Any]:
-    """The settings that shape answers (paths left out), for the record."""
+    """The settings that shape answers, for the record: paths left out, and secrets (an API key)."""
     d = dataclasses.asdict(settings)
-    return {k: v for k, v in d.items() if not isinstance(v, Path)}
+    return {k: v for k, v in d.items() if not isinstance(v, Path) and k != "llm_api_key"}
 
 
 # --- the quality gate's baseline -------------------------------------------------------------------
