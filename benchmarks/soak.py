@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from load_test import stop_server  # the same way to stop `rag serve` (run as benchmarks/soak.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "seeds" / "belarus-prisoner-release-2025.txt"
 START_TIMEOUT_S = 300
@@ -240,15 +242,6 @@ def start_server(work: Path) -> tuple[subprocess.Popen[bytes], int]:
             time.sleep(0.5)
     stop_server(server)
     raise SystemExit(f"the server did not answer within {START_TIMEOUT_S}s")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
