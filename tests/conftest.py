@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -94,3 +95,10 @@ def fresh_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("RAG_INDEX_DIR", "RAG_SEEDS_DIR", "RAG_TOP_K", "RAG_RETRIEVAL", "RAG_ABSTAIN_THRESHOLD"):
         monkeypatch.delenv(name, raising=False)
     yield
+
+
+def free_port() -> int:
+    """A TCP port on the loopback address that nothing listens on now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

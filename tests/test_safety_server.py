@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TINY_TEXT
+from tests.conftest import TINY_TEXT, free_port
 from ui import server as guard
 
 pytestmark = pytest.mark.slow  # the real model and the real server
@@ -32,18 +31,12 @@ pytestmark = pytest.mark.slow  # the real model and the real server
 FERRY = "The ferry to Gull Island runs twice a day. Its pilot is Ines Varga.\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(engine) -> Iterator[tuple[Any, int]]:  # type: ignore[no-untyped-def]
     from ui.app import build_app, launch
 
     app = build_app(engine.settings, engine)
-    port = _free_port()
+    port = free_port()
     launch(app, "127.0.0.1", port, block=False)
     try:
         yield app, port
@@ -136,7 +129,7 @@ def test_uploads_folder_goes_when_the_server_stops(engine) -> None:  # type: ign
     from ui.app import build_app, launch
 
     app = build_app(engine.settings, engine)
-    port = _free_port()
+    port = free_port()
     launch(app, "127.0.0.1", port, block=False)
     folder = Path(os.environ["GRADIO_TEMP_DIR"])
     (folder / "left-behind.txt").write_text("an upload", encoding="utf-8")
@@ -201,7 +194,7 @@ def test_beyond_loopback_warns_and_requires_the_token(engine) -> None:  # type: 
     assert "without authentication" in open_warning and "--auth-token" in open_warning
 
     token = "s3cret-" + uuid.uuid4().hex[:8]
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(HF_HUB_OFFLINE="1", RAG_AUTH_TOKEN=token)
     rag = str(Path(sys.executable).parent / "rag")
@@ -257,7 +250,7 @@ def test_a_generation_written_while_serving_is_picked_up(
     settings = Settings(seeds_dir=docs, index_dir=tmp_path / "index")
     engine = Engine.load(settings, real_embedder)
     app = build_app(settings, engine)
-    port = _free_port()
+    port = free_port()
     launch(app, "127.0.0.1", port, block=False)
     try:
         question = ["Who is the pilot of the ferry to Gull Island?", 3]

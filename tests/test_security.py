@@ -8,7 +8,6 @@ import ast
 import hashlib
 import json
 import os
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from rag.config import PROJECT_ROOT, Settings
 from rag.errors import IndexCorruptError
 from rag.indexer import update_index
 from rag.store import MANIFEST, load, read_manifest
-from tests.conftest import TINY_TEXT, FakeEmbedder
+from tests.conftest import TINY_TEXT, FakeEmbedder, free_port
 
 SOURCES = sorted([*(PROJECT_ROOT / "rag").glob("*.py"), *(PROJECT_ROOT / "ui").glob("*.py")])
 UNSAFE_MODULES = {
@@ -226,18 +225,12 @@ def test_crafted_index_files_are_refused(tiny_index: Settings, name: str, data: 
 # ---------------------------------------------------------------- the running server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(engine) -> Iterator[tuple[str, int]]:  # type: ignore[no-untyped-def]
     from ui.app import build_app, launch
 
     app = build_app(engine.settings, engine)
-    port = _free_port()
+    port = free_port()
     url = launch(app, "127.0.0.1", port, block=False)
     try:
         yield url.rstrip("/"), port

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ARTICLE
+from tests.conftest import ARTICLE, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -37,12 +36,6 @@ ANSWER_KEYS = {
 CITATION_KEYS = {"doc_id": str, "start": int, "end": int, "quote": str}
 PASSAGE_KEYS = {"chunk_id": str, "doc_id": str, "start": int, "end": int, "score": float}
 START_TIMEOUT_S = 240
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

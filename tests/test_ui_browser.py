@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 
 from rag.config import Settings
-from tests.conftest import ARTICLE
+from tests.conftest import ARTICLE, free_port
 from ui.screenshots import CHROMIUM as CHROMIUM_PATH
 from ui.screenshots import CHROMIUM_ARGS
 
@@ -40,12 +39,6 @@ if not CHROMIUM.exists():  # pragma: no cover - CI installs it (`make browser`)
         "Debian's chromium is not installed at /usr/bin/chromium (run `make browser`)",
         allow_module_level=True,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
