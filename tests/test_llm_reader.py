@@ -25,7 +25,7 @@ from rag.readers.backends import LlamaCppBackend
 from rag.readers.llm import LLMReader
 from rag.readers.verify import split_sentences, verify_sentence
 from rag.types import Answer
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_process
 
 pytestmark = pytest.mark.slow
 
@@ -64,12 +64,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def llm_engine(engine: Engine, settings: Settings, **reader_args) -> Engine:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ import pytest
 from rag.config import Settings
 from rag.indexer import update_index
 from rag.pipeline import Engine
-from tests.conftest import ARTICLE, FakeEmbedder, free_port
+from tests.conftest import ARTICLE, FakeEmbedder, free_port, stop_process
 from tests.test_ui_api import wait_until_up
 
 openai = pytest.importorskip("openai")
@@ -192,11 +192,7 @@ def test_rag_serve_answers_the_openai_client(tmp_path: Path) -> None:
         text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
         assert "security" in text
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 

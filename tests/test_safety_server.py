@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TINY_TEXT, free_port
+from tests.conftest import TINY_TEXT, free_port, stop_process
 from ui import server as guard
 
 pytestmark = pytest.mark.slow  # the real model and the real server
@@ -228,8 +228,7 @@ def test_beyond_loopback_warns_and_requires_the_token(engine) -> None:  # type: 
         assert name == "complete" and answer["citations"]
         assert request(port, "POST", "/gradio_api/call/ask", b'{"data": ["Who?", 3]}')[0] == 401
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_process(proc)
 
 
 # ---------------------------------------------------------------- finding 4: a new generation is served

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ARTICLE, free_port
+from tests.conftest import ARTICLE, free_port, stop_process
 
 pytestmark = pytest.mark.slow
 
@@ -65,11 +65,7 @@ def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_until_up(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 
