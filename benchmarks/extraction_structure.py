@@ -1,7 +1,7 @@
 """How much page structure the HTML/Markdown extraction keeps, measured on real pages.
 
 Reads every HTML page under --html-dir (default: the Python documentation that make_corpus.py
-unpacks into benchmarks/corpus/python-docs) with `rag.ingest.html_to_text` of whichever checkout
+unpacks into benchmarks/corpus/python-docs) with `rag.index.ingest.html_to_text` of whichever checkout
 is first on PYTHONPATH, and every Markdown file given with --markdown, then prints:
 
 - chrome: lines of the output that are the text of a navigation/footer/sidebar element
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from rag import ingest
+from rag.index import ingest
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_HTML = HERE / "corpus" / "python-docs"

@@ -1,4 +1,4 @@
-"""How well `rag.smalltalk.looks_foreign` tells English questions from others, on short questions.
+"""How well `rag.query.smalltalk.looks_foreign` tells English questions from others, on short questions.
 
 English: every question of the SQuAD 2.0 dev split (/work/shared/benchmarks/squad2 or --squad) and of
 evals/questions.jsonl; none should be taken for foreign. Foreign: benchmarks/questions-foreign.txt
@@ -16,7 +16,7 @@ import resource
 import time
 from pathlib import Path
 
-from rag.smalltalk import looks_foreign
+from rag.query.smalltalk import looks_foreign
 
 HERE = Path(__file__).resolve().parent
 SQUAD = Path("/work/shared/benchmarks/squad2/dev-v2.0-public.json")

@@ -40,13 +40,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.config import PROJECT_ROOT, Settings
-from rag.embed import SentenceTransformerEmbedder
-from rag.followup import resolve
+from rag.index.embed import SentenceTransformerEmbedder
 from rag.pipeline import Engine
-from rag.readers.answerability import Calibration, Signals, load_calibration
-from rag.readers.extractive import ExtractiveReader
-from rag.readers.llm import ASK_ANSWER, MAX_TOKENS, LLMReader, messages, select_quotes
-from rag.readers.verify import markers, split_sentences, verify_sentence
+from rag.query import make_query
+from rag.readers.extractive.reader import ExtractiveReader
+from rag.readers.llm.answerability import Calibration, Signals, load_calibration
+from rag.readers.llm.grounding import markers, split_sentences, verify_sentence
+from rag.readers.llm.reader import ASK_ANSWER, MAX_TOKENS, LLMReader, messages, select_quotes
 from rag.types import Answer
 
 SQUAD = Path("/work/shared/benchmarks/squad2/dev-v2.0-public.json")
@@ -221,11 +221,11 @@ def run_item(
         "sentences": len(split_sentences(streamed)) if streamed else 0,
     }
     if do_floor and signals:
-        resolved = resolve(item["question"], item["history"])
-        qvec = engine.embedder.encode([resolved])[0]
-        retrieval = engine.retriever.search(resolved, qvec, engine.settings.top_k)
-        quotes = [q.citation for q in select_quotes(resolved, retrieval, engine.retriever)]
-        out["floor"] = floor(backend, messages(quotes, resolved, ASK_ANSWER))
+        query = make_query(item["question"], item["history"])
+        qvec = engine.embedder.encode([query.text])[0]
+        evidence = engine.retriever.evidence(query, qvec, engine.settings.top_k)
+        quotes = [q.citation for q in select_quotes(evidence)]
+        out["floor"] = floor(backend, messages(quotes, query.text, ASK_ANSWER))
     return out
 
 
@@ -267,7 +267,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_reverify(args: argparse.Namespace) -> int:
     """Verify the recorded replies again with the current verifier (no model call): the quotes are
     selected again from the same retrieval, which is deterministic."""
-    from rag.readers.verify import verify_reply
+    from rag.readers.llm.grounding import verify_reply
 
     rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
     base = Settings.from_env().replace(reader="llm")
@@ -287,14 +287,12 @@ def cmd_reverify(args: argparse.Namespace) -> int:
                 settings = base.replace(seeds_dir=folder, index_dir=tmp / f"{row['doc']}-index")
             engines = {row["doc"]: Engine.load(settings, embedder=embedder)}
         engine = engines[row["doc"]]
-        resolved = resolve(row["question"], [tuple(t) for t in row["history"]])
-        qvec = engine.embedder.encode([resolved])[0]
-        retrieval = engine.retriever.search(resolved, qvec, engine.settings.top_k)
-        quotes = [q.citation for q in select_quotes(resolved, retrieval, engine.retriever)]
+        query = make_query(row["question"], [tuple(t) for t in row["history"]])
+        qvec = engine.embedder.encode([query.text])[0]
+        evidence = engine.retriever.evidence(query, qvec, engine.settings.top_k)
+        quotes = [q.citation for q in select_quotes(evidence)]
         verdicts = verify_reply(row["llm"]["streamed"], [c.quote for c in quotes])
-        answer = reader._compose(
-            row["question"], resolved, retrieval, engine.retriever, quotes, verdicts, 1.0
-        )
+        answer = reader._compose(evidence, quotes, verdicts, 1.0)
         row["llm"].update({k: v for k, v in answer_record(answer).items() if k != "timings"})
     args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return 0
@@ -370,8 +368,7 @@ def extractive_finals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def heldout_finals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each row decided with answerability weights fitted on the other fold (SQuAD rows split by
     article, evals rows by question id): no row is decided by weights fitted on it."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from fit_answerability import fit, folds, usable
+    from evals.fit.answerability import fit, folds, usable
 
     by_id: dict[str, Calibration] = {}
     for train, test in folds(usable(rows)):

@@ -160,7 +160,7 @@ def start_server(work: Path) -> tuple[subprocess.Popen[bytes], str, Any]:
     log = (work / "serve.log").open("w+b")
     t0 = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=ROOT,
         stdout=log,

@@ -74,7 +74,7 @@ def spawn(cmd: Sequence[str]) -> Run:
     """Run `cmd` to its end; its wall time and peak RSS (from wait4, so only that process)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    # rag.embed sets this for itself; the floors get it too, so both sides run the same OpenMP
+    # rag.index.embed sets this for itself; the floors get it too, so both sides run the same OpenMP
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
@@ -100,7 +100,7 @@ def child(phase: str, **spec: Any) -> tuple[dict[str, Any], Run]:
 
 
 def _embedder() -> Any:
-    from rag.embed import SentenceTransformerEmbedder
+    from rag.index.embed import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()
     embedder.encode(["warm up the model"] * 8)
@@ -115,7 +115,7 @@ def _settings(spec: dict[str, Any]) -> Any:
 
 def child_build(spec: dict[str, Any]) -> dict[str, Any]:
     """A full build into an empty folder, the model loaded beforehand (its load is not build time)."""
-    from rag.indexer import update_index
+    from rag.index.indexer import update_index
 
     t0 = time.perf_counter()
     embedder = _embedder()
@@ -167,7 +167,7 @@ def child_floor_encode(spec: dict[str, Any]) -> dict[str, Any]:
 
 def child_reindex(spec: dict[str, Any]) -> dict[str, Any]:
     """`update_index` over an unchanged corpus, then after one document changed."""
-    from rag.indexer import update_index
+    from rag.index.indexer import update_index
 
     settings = _settings(spec)
     paths = [Path(p) for p in spec["paths"]]
@@ -266,7 +266,7 @@ def _hnsw_row(base: Any, queries: Any, n: int, fetch: int, rng: Any) -> dict[str
     """One size: real vectors up to the corpus size, beyond it real vectors plus a little noise."""
     import numpy as np
 
-    from rag.store import make_faiss_index
+    from rag.index.store import make_faiss_index
 
     if n <= len(base):
         data = base[rng.choice(len(base), size=n, replace=False)]
@@ -368,7 +368,7 @@ def haystack_cold_start(python: str, docs: Path, question: str, runs: int) -> di
 
 def cold_start(index_dir: Path, question: str, runs: int) -> dict[str, Any]:
     """`rag ask` in a fresh process against a fresh process that only loads the raw model."""
-    ours = [sys.executable, "-m", "rag.cli", "ask", question, "--json", "--index-dir", str(index_dir)]
+    ours = [sys.executable, "-m", "cli.main", "ask", question, "--json", "--index-dir", str(index_dir)]
     raw = [sys.executable, "-c", RAW_COLD, question]
     spawn(ours)  # once untimed, so both start from a warm file cache
     spawn(raw)

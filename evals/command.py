@@ -1,6 +1,6 @@
 """`rag eval`: run the set named by --dataset with the runner for its format; hold the run to its targets.
 
-A `.json` file is read as SQuAD v2.0 (evals.squad_runner); anything else as our JSON Lines set
+A `.json` file is read as SQuAD v2.0 (evals.squad.runner); anything else as our JSON Lines set
 (evals.runner). Every missed target is printed with how far it is from its goal; with `--strict`
 a miss makes the command fail (exit 1), so CI can gate on it.
 """
@@ -51,7 +51,7 @@ def _run(settings: Settings, o: EvalOptions) -> Sequence[TargetCheck]:
     if is_squad_path(o.dataset):
         if o.compare or o.write_baseline:
             raise DatasetError("--compare and --write-baseline work on JSON Lines sets, not on SQuAD files")
-        from evals.squad_runner import run_squad_cli
+        from evals.squad.runner import run_squad_cli
 
         assert o.dataset is not None
         return run_squad_cli(settings, o.dataset, o.out, k=o.k, limit=o.limit, articles=o.articles)

@@ -236,7 +236,7 @@ def sweep(
     """The risk-coverage curve: the questions the bot abstained on are asked again with the abstention
     threshold off (the others would get the same answer), then the threshold is swept over the
     confidences. Questions the bot still declines (a figure the article never states) stay unanswered."""
-    open_engine = dataclasses.replace(engine, settings=engine.settings.replace(abstain_threshold=-math.inf))
+    open_engine = engine.with_settings(engine.settings.replace(abstain_threshold=-math.inf))
     declined = [p.item for p in predictions if p.answer.abstained]
     again = {p.item.id: p for p in predict(open_engine, declined, k=k, mode=mode)}
     points = []

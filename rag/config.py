@@ -24,6 +24,8 @@ RetrievalMode = Literal["hybrid", "dense", "bm25"]
 ReaderName = Literal["extractive", "llm"]  # who writes the answer from the retrieved passages
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+# the demo article in seeds/: answers call it "the article" when it is the only document
+SEED_ARTICLE = "belarus-prisoner-release-2025.txt"
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Settings:
     # minimum P(answerable) to answer rather than abstain; None: the threshold fitted with the reader model
     abstain_threshold: float | None = None
     max_question_chars: int = 1000
-    # the LLM reader (rag/readers/llm.py): an OpenAI-compatible server when llm_url is set, else a local GGUF
+    # the LLM reader (rag/readers/llm/): an OpenAI-compatible server when llm_url is set, else a local GGUF
     llm_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (llama.cpp, Ollama, vLLM, OpenAI)
     llm_model: str = ""  # model name the server expects; empty: the server's first model
     llm_api_key: str = field(default="", repr=False)

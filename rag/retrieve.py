@@ -9,43 +9,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain, pairwise
-from typing import Any
 
 import numpy as np
 
 from rag.config import RetrievalMode, Settings
-from rag.store import Store
+from rag.index.store import Store
+from rag.query import Query
+from rag.text import terms
 from rag.types import Passage
 
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _WORD_PAIR = re.compile(r"\w\w")  # two word characters: a token would run across them
-
-
-@lru_cache(maxsize=1)
-def stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-# Words that shape a question but carry no topic: question words, auxiliaries, pronouns.
-# bm25s's English list is short (33 words) and keeps all of these.
-_QUESTION_WORDS = """
-what which who whom whose when where why how whether
-do does did done doing have has had having am were been being can could shall should may might must would
-i me my you your he him his she her hers we us our its them theirs itself himself herself themselves
-about according also any all so than too very just only own same other some each both more most
-""".split()  # noqa: SIM905 - a word list reads better as text
-
-
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) | frozenset(_QUESTION_WORDS)
 
 
 def _chunk_terms(store: Store, c: int, sentence_terms: list[list[str]]) -> list[str]:
@@ -62,23 +38,37 @@ def _chunk_terms(store: Store, c: int, sentence_terms: list[list[str]]) -> list[
     return [t for s in members for t in sentence_terms[s]]
 
 
-def terms(text: str) -> list[str]:
-    """Lowercased, stemmed content words, the same way BM25 sees them.
-
-    >>> terms("How many prisoners were released?")
-    ['prison', 'releas']
-    """
-    stop = stopwords()
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
-    return list(stemmer().stemWords(words))
-
-
 @dataclass(frozen=True)
 class Retrieval:
     passages: tuple[Passage, ...]
     chunk_indices: tuple[int, ...]  # position in store.chunks of each passage's chunk
     question_vector: np.ndarray
     sentence_scores: np.ndarray  # cosine similarity of the question to every sentence
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a reader reads, and all it reads: the query, what retrieval found for it, and the indexed
+    text those passages point into (with term statistics for weighing the query's words)."""
+
+    query: Query
+    retrieval: Retrieval
+    store: Store
+    term_df: Mapping[str, int]  # in how many indexed sentences each term occurs
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        return self.retrieval.passages
+
+    def idf(self, term: str) -> float:
+        """How rare `term` is among the indexed sentences (BM25's idf, never negative)."""
+        return idf(self.term_df.get(term, 0), len(self.store.sentence_spans))
+
+
+def idf(df: int, n: int) -> float:
+    """log(1 + (n - df + 0.5) / (df + 0.5)) over `n` sentences (at least 1)."""
+    n = max(n, 1)
+    return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
 
 class Retriever:
@@ -104,10 +94,18 @@ class Retriever:
         self._empty = sizes == 0
 
     def idf(self, term: str) -> float:
-        n = max(len(self.store.sentence_spans), 1)
-        return float(
-            np.log(1 + (n - self.sentence_df.get(term, 0) + 0.5) / (self.sentence_df.get(term, 0) + 0.5))
-        )
+        return idf(self.sentence_df.get(term, 0), len(self.store.sentence_spans))
+
+    def evidence(
+        self,
+        query: Query,
+        qvec: np.ndarray,
+        k: int,
+        mode: RetrievalMode | None = None,
+        doc_ids: frozenset[str] | None = None,
+    ) -> Evidence:
+        """What the readers get for `query`: the k best passages (see `search`) and the text they are in."""
+        return Evidence(query, self.search(query.text, qvec, k, mode, doc_ids), self.store, self.sentence_df)
 
     def lexical_scores(self, query: str) -> np.ndarray:
         n = len(self.store.chunks)

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from rag.chunk import chunk_text, paragraphs, sentences
+from rag.index.chunk import chunk_text, paragraphs, sentences
 from tests.conftest import ARTICLE, TINY_TEXT
 
 

@@ -14,7 +14,7 @@ import pytest
 from rag.config import Settings
 from tests.conftest import ARTICLE
 
-RAG = [sys.executable, "-m", "rag.cli"]
+RAG = [sys.executable, "-m", "cli.main"]
 
 
 def _run(args: list[str], settings: Settings, **env: str) -> subprocess.CompletedProcess[str]:
@@ -85,7 +85,7 @@ def test_help_is_fast_and_lists_commands() -> None:
 
 
 def test_version_and_every_flag_has_help() -> None:
-    from rag.cli import build_parser
+    from cli.main import build_parser
 
     out = subprocess.run([*RAG, "--version"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.startswith("rag ") and out.stdout.strip() != "rag"
@@ -167,7 +167,7 @@ def test_terminal_output_has_no_control_characters(tmp_path: Path) -> None:
 def test_chat_session_commands_with_a_fake_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from rag import cli_chat
+    from cli import chat as cli_chat
     from rag.types import Answer
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

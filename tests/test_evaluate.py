@@ -229,7 +229,7 @@ def test_rag_eval_end_to_end(
     the summary, and a baseline that the same run passes. The session's engine stands in for
     get_engine so the model loads once."""
     import rag.pipeline
-    from rag.cli import main
+    from cli.main import main
 
     rows = DEFAULT_DATASET.read_text(encoding="utf-8").splitlines()
     by_type: dict[str, str] = {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.followup import needs_context, resolve
 from rag.pipeline import Engine
+from rag.query.followup import needs_context, resolve
 
 # (earlier question, earlier answer as shown, follow-up, expected question as understood)
 CASES = [

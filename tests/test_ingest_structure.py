@@ -3,6 +3,7 @@ list items as lines, page chrome dropped, Markdown syntax gone; offsets still tr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,9 @@ from hypothesis import strategies as st
 
 from rag.config import Settings
 from rag.errors import DocumentError
-from rag.extract_text import html_to_text, markdown_to_text
-from rag.indexer import update_index
-from rag.ingest import parse_document
+from rag.index.formats import html_to_text, markdown_to_text
+from rag.index.indexer import update_index
+from rag.index.ingest import parse_document
 from tests.conftest import FakeEmbedder
 
 TRAVEL_PAGE = """<!doctype html><html><head><title>Trip costs</title></head><body>
@@ -161,4 +162,12 @@ def test_any_markdown_gives_text_or_a_document_error(md: str) -> None:
     except DocumentError as exc:
         assert str(path) in str(exc)
         return
-    assert doc.text == doc.text.strip() and "<script>" not in doc.text
+    assert doc.text == doc.text.strip()
+    # raw HTML is dropped; code (a `span`, an indented block) shows its text as written, tags included
+    shows_code = "`" in md or re.search(r"(?m)^(?: {4}|\t)", md.replace("\r", "\n")) is not None
+    assert shows_code or "<script>" not in doc.text
+
+
+def test_markdown_code_shows_tags_as_text_and_drops_raw_html() -> None:
+    assert markdown_to_text("Run `<script>` here.") == "Run <script> here."
+    assert "<script>" not in markdown_to_text("Before.\n\n<script>alert(1)</script>\n\nAfter.")

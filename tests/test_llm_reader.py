@@ -20,10 +20,10 @@ import pytest
 from rag.cite import verify
 from rag.config import Settings
 from rag.pipeline import Engine
-from rag.readers.answerability import Calibration
-from rag.readers.backends import LlamaCppBackend
-from rag.readers.llm import LLMReader
-from rag.readers.verify import split_sentences, verify_sentence
+from rag.readers.llm.answerability import Calibration
+from rag.readers.llm.backends import LlamaCppBackend
+from rag.readers.llm.grounding import split_sentences, verify_sentence
+from rag.readers.llm.reader import LLMReader
 from rag.types import Answer
 from tests.conftest import free_port, stop_process
 
@@ -172,7 +172,7 @@ def test_a_slow_server_times_out_to_the_extractive_answer(engine: Engine) -> Non
 def test_the_cli_says_why_it_answered_extractively(
     article_settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rag.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("RAG_SEEDS_DIR", str(article_settings.seeds_dir))
     url = f"http://127.0.0.1:{free_port()}/v1"

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from rag.config import ConfigError, Settings
-from rag.overview import is_overview
-from rag.readers.answerability import Calibration, Signals
-from rag.readers.backends import LLMError, Message, yes_share
-from rag.readers.model_files import ModelFileError, ModelSpec, assemble, verify_file
-from rag.readers.verify import split_sentences, unsupported, verify_reply, verify_sentence
+from rag.query.parse import is_overview
+from rag.readers.llm.answerability import Calibration, Signals
+from rag.readers.llm.backends import LLMError, Message, yes_share
+from rag.readers.llm.grounding import split_sentences, unsupported, verify_reply, verify_sentence
+from rag.readers.llm.model_files import ModelFileError, ModelSpec, assemble, verify_file
 
 QUOTES = [
     "On September 11, 2025, the government of President Alexander Lukashenko released 52 political "
@@ -226,7 +226,7 @@ class ScriptedBackend:
 
 def _engine(tiny_settings: Settings, fake_embedder, backend: ScriptedBackend):  # type: ignore[no-untyped-def]
     from rag.pipeline import Engine
-    from rag.readers.llm import LLMReader
+    from rag.readers.llm.reader import LLMReader
 
     engine = Engine.load(tiny_settings.replace(reader="llm"), fake_embedder)
     engine.reader = LLMReader(engine.settings, backend=backend, calibration=Calibration((1.0, 0, 0), 0, 0.5))

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from rag.config import Settings
-from rag.indexer import update_index
+from rag.index.indexer import update_index
 from rag.pipeline import Engine
 from tests.conftest import ARTICLE, FakeEmbedder, free_port, stop_process
 from tests.test_ui_api import wait_until_up
@@ -157,7 +157,7 @@ def test_rag_serve_answers_the_openai_client(tmp_path: Path) -> None:
     env.pop("RAG_AUTH_TOKEN", None)
     log = (tmp_path / "serve.log").open("w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -6,8 +6,8 @@ import pytest
 
 from rag.cite import verify
 from rag.errors import QuestionError
-from rag.followup import needs_context, resolve
 from rag.pipeline import Engine, clean_question
+from rag.query.followup import needs_context, resolve
 from tests.conftest import ARTICLE
 
 ARTICLE_TEXT = ARTICLE.read_text(encoding="utf-8")

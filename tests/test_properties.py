@@ -17,13 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunk import chunk_text, paragraphs, sentences
 from rag.config import Settings
 from rag.errors import DocumentError, IndexCorruptError, IndexMismatchError, QuestionError
-from rag.indexer import open_index, update_index
-from rag.ingest import html_to_text, parse_document
+from rag.index.chunk import chunk_text, paragraphs, sentences
+from rag.index.indexer import open_index, update_index
+from rag.index.ingest import html_to_text, parse_document
+from rag.index.store import MANIFEST, load, read_manifest
 from rag.pipeline import clean_question
-from rag.store import MANIFEST, load, read_manifest
 from tests.conftest import ARTICLE, TINY_TEXT, FakeEmbedder
 
 ARTICLE_TEXT = ARTICLE.read_text(encoding="utf-8")

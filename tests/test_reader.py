@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 
 from evals.metrics import contains_answer
-from rag.evidence import digits_for_words, premise_problem
-from rag.extract import candidates
 from rag.pipeline import Engine
-from rag.question import fold, parse
-from rag.reader_model import MODEL_PATH, ReaderModelError, load_model, unanswered
-from rag.reading import read
+from rag.query import make_query
+from rag.query.parse import parse
+from rag.readers.extractive.features import read
+from rag.readers.extractive.model import MODEL_PATH, ReaderModelError, load_model, unanswered
+from rag.readers.extractive.scoring import digits_for_words, premise_problem
+from rag.readers.extractive.spans import candidates
+from rag.text import fold
 from tests.conftest import ARTICLE
 
 ARTICLE_TEXT = ARTICLE.read_text(encoding="utf-8")
@@ -86,8 +88,8 @@ def test_unanswered_when_the_evidence_lacks_what_an_answer_holds(
     engine: Engine, question: str, lacking: bool
 ) -> None:
     qvec = engine.embedder.encode([question])[0]
-    retrieval = engine.retriever.search(question, qvec, engine.settings.top_k)
-    assert unanswered(read(parse(question), retrieval, engine.retriever)) is lacking
+    evidence = engine.retriever.evidence(make_query(question), qvec, engine.settings.top_k)
+    assert unanswered(read(evidence)) is lacking
 
 
 def test_names_are_capitalised_runs_but_not_question_words() -> None:
@@ -216,7 +218,7 @@ def test_answers_name_the_article_and_refusals_offer_passages(engine: Engine) ->
 def test_answers_name_their_source() -> None:
     from types import SimpleNamespace
 
-    from rag.answer import Source
+    from rag.readers.base import Source
 
     def source(*ids: str) -> Source:
         return Source.of(SimpleNamespace(documents=dict.fromkeys(ids)))  # type: ignore[arg-type]

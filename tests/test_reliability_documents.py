@@ -14,8 +14,8 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import DocumentError, NoDocumentsError
-from rag.indexer import update_index
-from rag.ingest import discover, load_documents, read_document
+from rag.index.indexer import update_index
+from rag.index.ingest import discover, load_documents, read_document
 from tests.conftest import ARTICLE, TINY_TEXT, FakeEmbedder
 
 LIMIT = Settings().max_document_bytes

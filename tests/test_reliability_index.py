@@ -24,8 +24,8 @@ import pytest
 
 from rag.config import PROJECT_ROOT, Settings
 from rag.errors import IndexCorruptError, IndexMismatchError, RagError
-from rag.indexer import LOCK_NAME, open_index, update_index
-from rag.store import MANIFEST, load, read_manifest
+from rag.index.indexer import LOCK_NAME, open_index, update_index
+from rag.index.store import MANIFEST, load, read_manifest
 from tests.conftest import ARTICLE, TINY_TEXT, FakeEmbedder
 
 SECOND_TEXT = "The ferry to Gull Island runs twice a day. Its pilot is Ines Varga.\n"
@@ -311,9 +311,9 @@ def test_real_index_whose_documents_are_gone_still_answers(
 CHILD = r"""
 import sys, time
 from pathlib import Path
-import rag.store as store
+import rag.index.store as store
 from rag.config import Settings
-from rag.indexer import update_index
+from rag.index.indexer import update_index
 from tests.conftest import FakeEmbedder
 
 point, index_dir, docs, marker = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
@@ -446,7 +446,7 @@ LOGGING_CHILD = r"""
 import os, sys, time
 from pathlib import Path
 from rag.config import Settings
-from rag.indexer import update_index
+from rag.index.indexer import update_index
 from tests.conftest import FakeEmbedder
 
 index_dir, docs, log = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.store import MANIFEST, read_manifest
+from rag.index.store import MANIFEST, read_manifest
 from rag.textsafe import printable
 from tests.conftest import TINY_TEXT
 
@@ -236,7 +236,7 @@ def test_utf16_and_bom_files_are_read_as_text(tmp_path: Path) -> None:
     answered = rag("ask", "--json", "--index-dir", str(index), "Who is the pilot of the ferry?")
     assert answered.returncode == 0 and "Ines Varga" in answered.stdout, answered.stderr
     from rag.config import Settings
-    from rag.store import load
+    from rag.index.store import load
 
     store = load(index, Settings(index_dir=index), "all-MiniLM-L6-v2")
     assert store.documents["ferry-utf16.txt"].text == FERRY

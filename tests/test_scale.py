@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import ingest
 from rag.cite import cite, verify
 from rag.config import Settings
-from rag.indexer import open_index, update_index
+from rag.index import ingest
+from rag.index.indexer import open_index, update_index
+from rag.index.store import load, read_manifest
 from rag.pipeline import Engine
-from rag.retrieve import Retriever, _chunk_terms, terms
-from rag.store import load, read_manifest
+from rag.retrieve import Retriever, _chunk_terms
+from rag.text import terms
 from tests.conftest import FakeEmbedder
 
 LIBRARY_HTML = """<!doctype html>
@@ -235,7 +236,7 @@ def test_real_model_answers_from_a_folder_and_loads_in_the_background(
     settings: Settings, folder: Path, real_embedder
 ) -> None:  # type: ignore[no-untyped-def]
     """The real model, real FAISS, real BM25 over a folder: the answer comes from the HTML page."""
-    from rag.embed import SentenceTransformerEmbedder
+    from rag.index.embed import SentenceTransformerEmbedder
 
     update_index(settings, lambda: real_embedder, [folder])
     engine = Engine.load(settings, real_embedder)

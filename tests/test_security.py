@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rag.cli import build_parser
+from cli.main import build_parser
 from rag.config import PROJECT_ROOT, Settings
 from rag.errors import IndexCorruptError
-from rag.indexer import update_index
-from rag.store import MANIFEST, load, read_manifest
+from rag.index.indexer import update_index
+from rag.index.store import MANIFEST, load, read_manifest
 from tests.conftest import TINY_TEXT, FakeEmbedder, free_port
 
-SOURCES = sorted([*(PROJECT_ROOT / "rag").glob("*.py"), *(PROJECT_ROOT / "ui").glob("*.py")])
+SOURCES = sorted(p for d in ("rag", "cli", "ui") for p in (PROJECT_ROOT / d).rglob("*.py"))
 UNSAFE_MODULES = {
     "pickle",
     "cPickle",

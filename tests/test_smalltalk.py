@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.smalltalk import looks_foreign, small_talk
+from rag.query.smalltalk import looks_foreign, small_talk
 from rag.types import Answer
 
 DOCS = ["belarus-prisoner-release-2025.txt"]

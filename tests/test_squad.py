@@ -15,8 +15,8 @@ import pytest
 from evals.command import EvalOptions, run_eval
 from evals.datasets import DatasetError
 from evals.results import TargetCheck
-from evals.squad import load_squad, select
-from evals.squad_metrics import (
+from evals.squad.dataset import load_squad, select
+from evals.squad.metrics import (
     Scored,
     always_abstain,
     best_threshold,
@@ -28,7 +28,7 @@ from evals.squad_metrics import (
     selective_metrics,
     squad_metrics,
 )
-from evals.squad_runner import SquadAnswer, na_probability, prediction_text
+from evals.squad.runner import SquadAnswer, na_probability, prediction_text
 from rag.config import PROJECT_ROOT, Settings
 from rag.types import Answer, Chunk, Citation, Passage
 
@@ -258,7 +258,7 @@ def test_strict_fails_on_a_missed_target_and_says_by_how_much(
 
 
 def test_strict_through_the_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from rag.cli import main
+    from cli.main import main
 
     seen: list[tuple[Settings, EvalOptions]] = []
 
@@ -290,7 +290,7 @@ def test_articles_only_apply_to_squad_files(tmp_path: Path) -> None:
 def test_squad_slice_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """2 articles x 15 questions through `rag eval --dataset`: the files, metrics that the files
     reproduce, and always-abstain equal to the share of unanswerable questions."""
-    from rag.cli import main
+    from cli.main import main
 
     out = tmp_path / "out"
     argv = ["eval", "--dataset", str(SQUAD_PUBLIC), "--articles", "Normans,Force", "--limit", "15"]

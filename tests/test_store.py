@@ -10,8 +10,8 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import IndexCorruptError, IndexMismatchError
-from rag.indexer import open_index, update_index
-from rag.store import load, read_manifest
+from rag.index.indexer import open_index, update_index
+from rag.index.store import load, read_manifest
 from tests.conftest import FakeEmbedder
 
 
@@ -112,7 +112,7 @@ def test_only_one_generation_is_kept(tiny_settings: Settings, fake_embedder: Fak
 
 @pytest.mark.slow
 def test_real_model_and_faiss_round_trip(article_settings: Settings, real_embedder) -> None:  # type: ignore[no-untyped-def]
-    from rag.indexer import open_index as open_real
+    from rag.index.indexer import open_index as open_real
 
     store = open_real(article_settings, lambda: real_embedder).store
     loaded = load(article_settings.index_dir, article_settings, real_embedder.name)

@@ -6,8 +6,8 @@ import dataclasses
 from pathlib import Path
 
 from rag.config import Settings
-from rag.indexer import read_documents, update_index
-from rag.ingest import TEXT_VERSION
+from rag.index.indexer import read_documents, update_index
+from rag.index.ingest import TEXT_VERSION
 from tests.conftest import FakeEmbedder
 
 NOTES = "# Holidays\n\nThe office closes on **Friday** for the summer break.\n"

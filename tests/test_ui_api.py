@@ -54,7 +54,7 @@ def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     log = (root / "serve.log").open("w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

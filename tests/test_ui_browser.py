@@ -355,7 +355,7 @@ def own_server(
     tmp_path_factory: pytest.TempPathFactory, real_embedder: Any
 ) -> Iterator[tuple[str, Settings]]:
     """A server over its own index of the article (so uploads do not touch the session's index)."""
-    from rag.indexer import update_index
+    from rag.index.indexer import update_index
     from rag.pipeline import Engine
     from ui.app import build_app, launch
 

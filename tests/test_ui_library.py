@@ -1,6 +1,7 @@
-"""The UI's documents (ui/library.py), its saved conversations (ui/saved.py), its example questions
-(ui/suggest.py) and its streaming turn (ui/app.py ChatApp.chat_turn), fast: the real indexer, FAISS and
-BM25 with the deterministic fake embedder; the browser tests run the same flows on the real model.
+"""The user's documents (rag/index/library.py, ui/naming.py), saved conversations (ui/saved.py), example
+questions (ui/suggest.py) and its streaming turn (ui/app.py ChatApp.chat_turn), fast: the real
+indexer, FAISS and BM25 with the deterministic fake embedder; the browser tests run the same flows on
+the real model.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from typing import Any
 
 import pytest
 
-from rag.config import Settings
-from rag.indexer import update_index
+from rag.config import SEED_ARTICLE, Settings
+from rag.index import library
+from rag.index.indexer import update_index
 from rag.pipeline import Engine
 from rag.types import Answer, Citation, Document
 from tests.conftest import FakeEmbedder
-from ui import library, saved
+from ui import naming, saved
 from ui.render import Conversation
 from ui.suggest import counted, examples, informative, names
 
@@ -39,10 +41,10 @@ def upload(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_subject_names_the_article_only_when_it_is_the_article() -> None:
-    assert library.subject([library.ARTICLE_ID]) == "the article"
-    assert library.subject(["notes.md"]) == "notes.md"
-    assert library.subject([library.ARTICLE_ID, "notes.md"]) == "the documents"
-    assert library.title(["notes.md"]) == "Ask notes.md"
+    assert naming.subject([SEED_ARTICLE]) == "the article"
+    assert naming.subject(["notes.md"]) == "notes.md"
+    assert naming.subject([SEED_ARTICLE, "notes.md"]) == "the documents"
+    assert naming.title(["notes.md"]) == "Ask notes.md"
 
 
 def test_upload_is_stored_in_the_index_and_only_new_text_is_embedded(
@@ -159,8 +161,8 @@ class StreamingEngine:
         return self.inner.settings
 
     @property
-    def retriever(self) -> Any:
-        return self.inner.retriever
+    def documents(self) -> Any:
+        return self.inner.documents
 
     @property
     def embedder(self) -> Any:

@@ -37,11 +37,10 @@ import gradio as gr
 
 from rag.config import Settings
 from rag.errors import RagError, ServerError
-from rag.indexer import IndexResult
+from rag.index import library
 from rag.pipeline import Engine, get_engine
-from rag.retrieve import Retriever
 from rag.types import Answer, Document
-from ui import library, openai_api, saved, server
+from ui import naming, openai_api, saved, server
 from ui.render import Conversation, article_html, chat_html, conversation_markdown, esc
 from ui.suggest import examples as draw_examples
 
@@ -98,11 +97,11 @@ class Served:
 
     @property
     def documents(self) -> dict[str, Document]:
-        return self.engine.retriever.store.documents
+        return self.engine.documents
 
     @property
     def subject(self) -> str:
-        return library.subject(self.documents)
+        return naming.subject(self.documents)
 
 
 class ChatApp:
@@ -111,7 +110,7 @@ class ChatApp:
     def __init__(self, engine: Engine) -> None:
         self.settings = engine.settings
         self.default_k = max(1, min(MAX_K, self.settings.top_k))
-        self.live = Served(engine, tuple(draw_examples(engine.retriever.store.documents, engine.ask)))
+        self.live = Served(engine, tuple(draw_examples(engine.documents, engine.ask)))
         self.changing = threading.Lock()  # one upload or removal at a time
 
     def page(self, conv: Conversation) -> tuple[str, str]:
@@ -165,9 +164,9 @@ class ChatApp:
     def add(self, files: Sequence[Any] | None, conv: Conversation) -> tuple[Any, ...]:
         """Index uploaded files (Gradio's temporary copies, removed afterwards: the index keeps its own)."""
         paths = [Path(f if isinstance(f, str) else getattr(f, "name", str(f))) for f in files or []]
-        embedder = self.live.engine.embedder
+        engine = self.live.engine
         try:
-            return self._change(lambda: library.add_files(self.settings, lambda: embedder, paths), conv)
+            return self._change(lambda: engine.add_files(paths), conv)
         finally:
             for path in paths:
                 path.unlink(missing_ok=True)
@@ -175,36 +174,32 @@ class ChatApp:
     def remove(self, doc_id: str | None, conv: Conversation) -> tuple[Any, ...]:
         if not doc_id:
             return (*(gr.skip(),) * 11, _status("Choose a document to remove first.", error=True))
-        live = self.live
-        embedder = live.engine.embedder
-        return self._change(
-            lambda: library.remove_document(self.settings, lambda: embedder, live.documents, doc_id), conv
-        )
+        engine = self.live.engine
+        return self._change(lambda: engine.remove_document(doc_id), conv)
 
     def _change(self, run: Callable[[], library.Change], conv: Conversation) -> tuple[Any, ...]:
-        """Run an upload or removal, then serve the new index: a new engine over the same model."""
+        """Run an upload or removal (the engine answers from the new index), then show its documents."""
         with self.changing:
             try:
                 change = run()
             except (RagError, OSError) as exc:
                 return (*(gr.skip(),) * 11, _status(str(exc), error=True))
-            self._serve(change.index)
+            self._refresh()
         return (*self.documents_view(conv), _status(change.message))
 
     def reload(self) -> str:
         """Serve the index generation now committed on disk (`rag index` rebuilt it while the server
         ran); the notice for the server's log, '' when nothing changed."""
         with self.changing:
-            index, message = server.newer_index(self.live.engine)
-            if index is not None:
-                self._serve(index)
+            message = self.live.engine.reload()
+            if message.startswith("notice"):
+                self._refresh()
         return message
 
-    def _serve(self, index: IndexResult) -> None:
-        """Answer from `index` from now on: a new engine over the same loaded model."""
-        old = self.live.engine
-        engine = dataclasses.replace(old, retriever=Retriever(index.store, old.settings), index=index)
-        self.live = Served(engine, tuple(draw_examples(index.store.documents, engine.ask)))
+    def _refresh(self) -> None:
+        """The engine answers from a new index: draw its example questions anew."""
+        engine = self.live.engine
+        self.live = Served(engine, tuple(draw_examples(engine.documents, engine.ask)))
 
     def documents_view(self, conv: Conversation) -> tuple[Any, ...]:
         """Everything that names or lists the documents, for the current index.
@@ -231,7 +226,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
     """The Gradio app over `engine` (default: the process's engine for `settings`, loaded now)."""
     handlers = ChatApp(engine or get_engine(settings))
     live = handlers.live
-    with gr.Blocks(title=library.title(live.documents), analytics_enabled=False) as app:
+    with gr.Blocks(title=naming.title(live.documents), analytics_enabled=False) as app:
         conv = gr.State(Conversation())
         header = gr.HTML(_header(live), elem_id="rag-header")
         gr.HTML(
@@ -351,7 +346,7 @@ def launch(
     options = server.launch_options(
         app,
         auth_token,
-        index_dir=chat.settings.index_dir if chat else None,
+        index_changed=chat.live.engine.index_changed if chat else None,
         reload=chat.reload if chat else None,
     )
     if chat is not None:
@@ -423,7 +418,7 @@ def _scope(chosen: list[str] | None, documents: dict[str, Document]) -> frozense
 
 def _saved(conv: Conversation, documents: dict[str, Document]) -> str:
     """The conversation for the browser to keep, with its Markdown for the export button."""
-    markdown = conversation_markdown(conv, documents, f"Conversation with {library.subject(documents)}")
+    markdown = conversation_markdown(conv, documents, f"Conversation with {naming.subject(documents)}")
     return saved.dumps(conv, markdown=markdown)
 
 
@@ -448,7 +443,7 @@ def _header(live: Served) -> str:
     doc_ids = sorted(live.documents)
     names = ", ".join(doc_ids[:3]) + (f" and {len(doc_ids) - 3} more" if len(doc_ids) > 3 else "")
     return (
-        f"<h1>{esc(library.title(doc_ids))}</h1>"
+        f"<h1>{esc(naming.title(doc_ids))}</h1>"
         f"<p>Answers come only from <code>{esc(names)}</code>, quoted word for word. "
         f"Click a number to see its quote in {esc(live.subject)}.</p>"
     )

@@ -121,18 +121,11 @@ class serving:
         self.settings, self.build = settings, build
 
     def __enter__(self) -> str:
-        from rag.indexer import update_index
         from rag.pipeline import Engine
         from ui.app import build_app, launch
 
-        if self.build:
-            from rag.embed import SentenceTransformerEmbedder
-
-            embedder = SentenceTransformerEmbedder()
-            update_index(self.settings, lambda: embedder, [self.settings.seeds_dir])
-            self.app = build_app(self.settings, Engine.load(self.settings, embedder))
-        else:
-            self.app = build_app(self.settings)
+        # a new index folder is built from settings.seeds_dir when the engine loads
+        self.app = build_app(self.settings, Engine.load(self.settings) if self.build else None)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = int(s.getsockname()[1])

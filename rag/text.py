@@ -1,0 +1,155 @@
+"""The language layer: how the library reads English words, in one place.
+
+Retrieval, question parsing, follow-ups and both readers take their words from here: content terms
+as BM25 sees them (stemmed, stop words dropped), folding (lower case, no accents, straight
+apostrophes), number and ordinal words, month names.
+
+>>> terms("How many prisoners were released?")
+['mani', 'prison', 'releas']
+>>> fold("Ögedei Khan’s")
+"ogedei khan's"
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# number words by value (SMALL_NUMBERS[4] == "four") and ordinals by position (SMALL_ORDINALS[4] == "fourth")
+SMALL_NUMBERS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
+SMALL_ORDINALS = [
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+]
+# words for numbers beyond twenty and for round amounts ("dozens of", "two million")
+LARGE_NUMBERS = [
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "dozen",
+    "dozens",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+]
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_WORD = re.compile(r"[\w’'-]+")
+
+# Words that shape a question but carry no topic: question words, auxiliaries, pronouns.
+# bm25s's English list is short (33 words) and keeps all of these.
+_QUESTION_WORDS = """
+what which who whom whose when where why how whether
+do does did done doing have has had having am were been being can could shall should may might must would
+i me my you your he him his she her hers we us our its them theirs itself himself herself themselves
+about according also any all so than too very just only own same other some each both more most
+""".split()  # noqa: SIM905 - a word list reads better as text
+
+
+@lru_cache(maxsize=1)
+def stemmer() -> Any:
+    """The English Snowball stemmer (PyStemmer), the one bm25s is given."""
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """bm25s's English stop words and the question words above."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | frozenset(_QUESTION_WORDS)
+
+
+def terms(text: str) -> list[str]:
+    """Lowercased, stemmed content words, the same way BM25 sees them.
+
+    "us" is a stop word, so "the US" counts for nothing here:
+
+    >>> terms("Which airline did the US ease sanctions on?")
+    ['airlin', 'eas', 'sanction']
+    """
+    stop = stopwords()
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    return list(stemmer().stemWords(words))
+
+
+@lru_cache(maxsize=4096)
+def fold(text: str) -> str:
+    """Lowercase without accents, curly apostrophes straightened: 'Ögedei' -> 'ogedei'.
+
+    >>> fold("Nausėda’s")
+    "nauseda's"
+    """
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def folded_words(text: str) -> list[str]:
+    """Folded words, hyphenated ones split too.
+
+    >>> folded_words("Belarus-Russia drills")
+    ['belarus-russia', 'belarus', 'russia', 'drills']
+    """
+    out = []
+    for w in _WORD.findall(fold(text)):
+        w = w.strip("'-").removesuffix("'s")
+        if w:
+            out.append(w)
+            if "-" in w:
+                out += [p for p in w.split("-") if p]
+    return out
