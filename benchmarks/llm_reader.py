@@ -26,19 +26,17 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import statistics
-import string
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from evals.squad.metrics import exact_score, f1_score, normalize_answer
 from rag.config import PROJECT_ROOT, Settings
 from rag.index.embed import SentenceTransformerEmbedder
 from rag.pipeline import Engine
@@ -59,30 +57,17 @@ PRELIMINARY = Calibration((1.0, 0.0, 0.0), 0.0, 0.3)
 # ---------------------------------------------------------------- SQuAD scoring (official definitions)
 
 
-def normalize(text: str) -> str:
-    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
 def em(pred: str, gold: str) -> float:
-    return float(normalize(pred) == normalize(gold))
+    return float(exact_score(pred, gold))
 
 
 def f1(pred: str, gold: str) -> float:
-    p, g = normalize(pred).split(), normalize(gold).split()
-    if not p or not g:
-        return float(p == g)
-    common = sum((Counter(p) & Counter(g)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
+    return f1_score(pred, gold)
 
 
 def contains(text: str, gold: str) -> bool:
-    needle = normalize(gold.replace("-", " "))
-    return bool(needle) and f" {needle} " in f" {normalize(text.replace('-', ' '))} "
+    needle = normalize_answer(gold.replace("-", " "))
+    return bool(needle) and f" {needle} " in f" {normalize_answer(text.replace('-', ' '))} "
 
 
 # ---------------------------------------------------------------- questions

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import math
 import re
-import string
-import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from evals.squad.metrics import exact_score, f1_score, normalize_answer
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _DASHES = re.compile(r"[-\u2010-\u2015]")
@@ -33,32 +32,21 @@ COVER_SHARE = 0.5  # a span counts as covered when at least half of its characte
 
 
 def normalize(text: str) -> str:
-    """SQuAD normalisation: lowercase, drop punctuation (ASCII and Unicode) and articles, fold spaces.
+    """SQuAD normalisation with Unicode punctuation dropped too (evals.squad.metrics, the one copy).
 
     >>> normalize("  An  EU-mission, in “Minsk”. ")
     'eumission in minsk'
     """
-    text = text.lower()
-    text = "".join(
-        ch for ch in text if ch not in string.punctuation and not unicodedata.category(ch).startswith("P")
-    )
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    return normalize_answer(text, unicode_punctuation=True)
 
 
 def exact_match(prediction: str, gold: str) -> float:
-    return float(normalize(prediction) == normalize(gold))
+    return float(exact_score(prediction, gold, unicode_punctuation=True))
 
 
 def token_f1(prediction: str, gold: str) -> float:
-    """SQuAD token F1: harmonic mean of token precision and recall after normalisation."""
-    pred, ref = normalize(prediction).split(), normalize(gold).split()
-    if not pred or not ref:
-        return float(pred == ref)
-    common = sum((Counter(pred) & Counter(ref)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(pred), common / len(ref)
-    return 2 * precision * recall / (precision + recall)
+    """SQuAD token F1 after `normalize`."""
+    return f1_score(prediction, gold, unicode_punctuation=True)
 
 
 def contains_answer(text: str, gold: str) -> bool:
@@ -283,3 +271,18 @@ def area_under_risk_coverage(curve: Sequence[RiskPoint]) -> float:
         area += (1 - p.accuracy) * (p.coverage - previous)
         previous = p.coverage
     return area / previous if previous else math.nan
+
+
+def auroc(scores: Sequence[float], labels: Sequence[bool | int]) -> float:
+    """The chance that a positive example scores above a negative one (ties count half); nan
+    without both.
+
+    >>> auroc([0.9, 0.4, 0.4, 0.1], [1, 1, 0, 0])
+    0.875
+    """
+    pos = [s for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
+    if not pos or not neg:
+        return float("nan")
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evals.metrics import auroc
 from rag.readers.llm.answerability import CALIBRATION, FEATURES, FORMAT, Calibration, Signals
 
 MAX_FALSE_ABSTENTION = 0.05
@@ -54,15 +55,6 @@ def folds(rows: Sequence[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], li
 
     halves = ([r for r in rows if side(r) == 0], [r for r in rows if side(r) == 1])
     return [(halves[1], halves[0]), (halves[0], halves[1])]
-
-
-def auroc(scores: Sequence[float], labels: Sequence[int]) -> float:
-    pos = [s for s, y in zip(scores, labels, strict=True) if y]
-    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
-    if not pos or not neg:
-        return float("nan")
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
 
 
 def heldout(rows: Sequence[dict[str, Any]]) -> dict[str, float]:

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from evals.metrics import auroc
 from evals.squad.dataset import build_article_engine, load_squad
 from evals.squad.metrics import SHORT_ANSWER_F1, exact_score, f1_score, gold_answers
 from rag.config import PROJECT_ROOT, Settings
@@ -371,12 +372,8 @@ def squad_scores(held: list[Held], t_answerable: float, t_short: float) -> dict[
 
 
 def auc(held: list[Held]) -> float:
-    pos = [h.p_answerable for h in held if h.item.golds]
-    neg = [h.p_answerable for h in held if not h.item.golds]
-    if not pos or not neg:
-        return math.nan
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
+    """How well P(answerable) ranks answerable questions above unanswerable ones."""
+    return auroc([h.p_answerable for h in held], [bool(h.item.golds) for h in held])
 
 
 def ours_scores(held: list[Held], t_answerable: float, t_short: float) -> dict[str, float]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,23 +32,37 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 SHORT_ANSWER_F1 = 0.5  # a shown short answer counts as right at this F1 against the best gold answer
 
 
-def normalize_answer(text: str) -> str:
-    """Lowercase, no ASCII punctuation, no articles, single spaces (the official normalisation)."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+def normalize_answer(text: str, *, unicode_punctuation: bool = False) -> str:
+    """Lowercase, no ASCII punctuation, no articles, single spaces (the official normalisation).
+
+    With `unicode_punctuation`, curly quotes, dashes and other Unicode punctuation go too: the
+    evaluation set's article is typeset with them, SQuAD's official script keeps them.
+
+    >>> normalize_answer("  An  EU-mission, in “Minsk”. ")
+    'eumission in “minsk”'
+    >>> normalize_answer("  An  EU-mission, in “Minsk”. ", unicode_punctuation=True)
+    'eumission in minsk'
+    """
+    text = "".join(
+        ch
+        for ch in text.lower()
+        if ch not in _PUNCTUATION and not (unicode_punctuation and unicodedata.category(ch).startswith("P"))
+    )
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
-def _tokens(text: str) -> list[str]:
-    return normalize_answer(text).split() if text else []
+def _tokens(text: str, unicode_punctuation: bool) -> list[str]:
+    return normalize_answer(text, unicode_punctuation=unicode_punctuation).split() if text else []
 
 
-def exact_score(prediction: str, gold: str) -> int:
-    return int(normalize_answer(prediction) == normalize_answer(gold))
+def exact_score(prediction: str, gold: str, *, unicode_punctuation: bool = False) -> int:
+    same = normalize_answer(prediction, unicode_punctuation=unicode_punctuation)
+    return int(same == normalize_answer(gold, unicode_punctuation=unicode_punctuation))
 
 
-def f1_score(prediction: str, gold: str) -> float:
+def f1_score(prediction: str, gold: str, *, unicode_punctuation: bool = False) -> float:
     """Token F1; when either side has no tokens, 1 if both have none, else 0."""
-    pred, ref = _tokens(prediction), _tokens(gold)
+    pred, ref = _tokens(prediction, unicode_punctuation), _tokens(gold, unicode_punctuation)
     if not pred or not ref:
         return int(pred == ref)
     same = sum((Counter(pred) & Counter(ref)).values())
