@@ -10,9 +10,11 @@ read (and tested) alone.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from evals.datasets import EvalItem
@@ -161,6 +163,28 @@ def finite(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [finite(v) for v in value]
     return value
+
+
+def write_json(path: Path, data: Any, indent: int = 1) -> Path:
+    """`data` as standard JSON (NaN as null) in `path`."""
+    path.write_text(json.dumps(finite(data), indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
+    """One JSON object a line (NaN as null)."""
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(finite(row), ensure_ascii=False) + "\n")
+    return path
+
+
+def shown_path(path: Path) -> str:
+    """`path` relative to the working folder when it lies below it, as given otherwise."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def fmt(value: float | None) -> str:

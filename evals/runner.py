@@ -17,7 +17,7 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,10 +44,12 @@ from evals.results import (
     Run,
     TargetCheck,
     check_targets,
-    finite,
     fmt,
     short_answer,
+    shown_path,
     targets_record,
+    write_json,
+    write_jsonl,
 )
 from rag.config import PROJECT_ROOT, RetrievalMode, Settings
 from rag.types import Document
@@ -305,8 +307,8 @@ def run_cli(
     out = Path(out or DEFAULT_OUT)
     if write_baseline and (path.resolve() != DEFAULT_DATASET.resolve() or limit):
         raise DatasetError(
-            f"the baseline is kept for all of {_rel(DEFAULT_DATASET)} only; drop --dataset and --limit to "
-            "write it"
+            f"the baseline is kept for all of {shown_path(DEFAULT_DATASET)} only; drop --dataset and "
+            "--limit to write it"
         )
     items = load_dataset(path)[:limit]
     t0 = time.perf_counter()
@@ -319,7 +321,7 @@ def run_cli(
             if mode not in runs:
                 runs[mode] = evaluate(engine, items, k=k, mode=mode, with_sweep=False)
     meta = {
-        "dataset": _rel(path),
+        "dataset": shown_path(path),
         "dataset_sha256": dataset_sha256(path),
         "settings": settings_record(settings),
         "command": "rag eval"
@@ -334,7 +336,8 @@ def run_cli(
     print(summary(runs, primary, meta, written, out))
     if write_baseline:
         write_baseline_file(BASELINE, runs[primary], meta)
-        print(f"wrote the quality gate's baseline to {_rel(BASELINE)}; commit it with the change it measures")
+        where = shown_path(BASELINE)
+        print(f"wrote the quality gate's baseline to {where}; commit it with the change it measures")
     return check_targets(runs[primary].metrics)
 
 
@@ -343,9 +346,9 @@ def write_outputs(out: Path, runs: Mapping[str, Run], primary: str, meta: Mappin
     for mode, run in runs.items():
         suffix = "" if mode == primary else f"-{mode}"
         written.append(
-            _write_jsonl(out / f"predictions{suffix}.jsonl", (p.to_json() for p in run.predictions))
+            write_jsonl(out / f"predictions{suffix}.jsonl", (p.to_json() for p in run.predictions))
         )
-        written.append(_write_jsonl(out / f"items{suffix}.jsonl", (s.to_json() for s in run.scores)))
+        written.append(write_jsonl(out / f"items{suffix}.jsonl", (s.to_json() for s in run.scores)))
     main = runs[primary]
     doc = {
         **meta,
@@ -359,8 +362,7 @@ def write_outputs(out: Path, runs: Mapping[str, Run], primary: str, meta: Mappin
         "risk_coverage": [dataclasses.asdict(p) for p in main.risk],
         "compare": {mode: run.metrics for mode, run in runs.items()} if len(runs) > 1 else {},
     }
-    path = out / "metrics.json"
-    path.write_text(json.dumps(finite(doc), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = write_json(out / "metrics.json", doc, indent=2)
     return [*written, path]
 
 
@@ -391,7 +393,7 @@ def summary(
         lines.append("")
         lines += compare_table(runs)
     lines.append("")
-    lines.append(f"wrote {', '.join(sorted({p.name for p in written}))} to {_rel(out)}")
+    lines.append(f"wrote {', '.join(sorted({p.name for p in written}))} to {shown_path(out)}")
     return "\n".join(lines)
 
 
@@ -472,20 +474,3 @@ def regressions(metrics: Mapping[str, float], baseline: Mapping[str, Any]) -> li
         elif name not in lower and value < base - tolerance:
             problems.append(f"{name} fell from {base:.3f} to {value:.3f} (tolerance {tolerance})")
     return problems
-
-
-# --- helpers ---------------------------------------------------------------------------------------
-
-
-def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(finite(row), ensure_ascii=False) + "\n")
-    return path
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

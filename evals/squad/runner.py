@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.metrics import percentile
-from evals.results import TargetCheck, check_targets, finite, targets_record
+from evals.results import TargetCheck, check_targets, targets_record, write_json, write_jsonl
 from evals.squad.dataset import SquadArticle, SquadQuestion, build_article_engine, load_squad, select
 from evals.squad.metrics import (
     SHORT_ANSWER_F1,
@@ -293,11 +292,11 @@ def write_squad_outputs(out: Path, run: SquadRun, doc: Mapping[str, Any]) -> lis
     predictions = {a.question.id: a.prediction for a in run.answers}
     na_probs = {a.question.id: round(a.na_prob, 6) for a in run.answers}
     files = [
-        _write_json(out / "squad_predictions.json", predictions),
-        _write_json(out / "squad_na_probs.json", na_probs),
-        _write_jsonl(out / "predictions.jsonl", (_prediction_row(a) for a in run.answers)),
-        _write_jsonl(out / "squad_items.jsonl", (_item_row(a) for a in run.answers)),
-        _write_json(out / "metrics.json", doc),
+        write_json(out / "squad_predictions.json", predictions),
+        write_json(out / "squad_na_probs.json", na_probs),
+        write_jsonl(out / "predictions.jsonl", (_prediction_row(a) for a in run.answers)),
+        write_jsonl(out / "squad_items.jsonl", (_item_row(a) for a in run.answers)),
+        write_json(out / "metrics.json", doc),
     ]
     return files
 
@@ -368,15 +367,3 @@ def _num(value: float | None, name: str = "") -> str:
         return "n/a"
     percent = ("exact" in name or "f1" in name) and not name.endswith("thresh")
     return f"{value:.1f}" if percent else f"{value:.3f}"
-
-
-def _write_json(path: Path, data: Any) -> Path:
-    path.write_text(json.dumps(finite(data), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
-
-
-def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(finite(row), ensure_ascii=False) + "\n")
-    return path
