@@ -1,7 +1,7 @@
 """Fit the LLM reader's answerability model from a benchmark run; write rag/readers/llm/answerability.json.
 
     python benchmarks/llm_reader.py run        # records each question's signals and whether it is answerable
-    python evals/fit/answerability.py     # fits, reports held-out figures, writes the file
+    python -m evals.fit.answerability     # fits, reports held-out figures, writes the file
 
 Features (rag.readers.llm.answerability): logit of the model's P(yes), the best quote's cosine similarity
 to the question, and the share of the question's words in it. A logistic regression (scikit-learn,

@@ -1,6 +1,6 @@
 """Fit the reader model (rag/readers/extractive/reader.json) on labelled questions, held out by article.
 
-    PYTHONPATH=$PWD .venv/bin/python evals/fit/reader.py [--squad FILE] [--cache DIR] [--no-write]
+    .venv/bin/python -m evals.fit.reader [--squad FILE] [--cache DIR] [--no-write]
 
 1. Data: the SQuAD 2.0 public split (each article indexed alone, its paragraphs joined as one
    document) and evals/questions.jsonl on the seed article. Every question goes through the same

@@ -81,7 +81,7 @@ class ReaderModel:
         if data.get("format_version") != FORMAT_VERSION:
             raise ReaderModelError(
                 f"reader model format {data.get('format_version')!r}, this code reads {FORMAT_VERSION}; "
-                "refit it with `python evals/fit/reader.py`"
+                "refit it with `python -m evals.fit.reader`"
             )
         thresholds = data["thresholds"]
         return cls(
@@ -100,7 +100,7 @@ def load_model(path: Path = MODEL_PATH) -> ReaderModel:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ReaderModelError(
-            f"no reader model at {path}; fit one with `python evals/fit/reader.py`"
+            f"no reader model at {path}; fit one with `python -m evals.fit.reader`"
         ) from None
     except (OSError, ValueError) as exc:
         raise ReaderModelError(f"cannot read the reader model {path}: {exc}") from exc
