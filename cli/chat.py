@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from cli.terminal import format_answer
 from rag.config import Settings
+from rag.types import Answer
 
 HELP = "Ask a question about the documents. /new starts over, /quit (or Ctrl-D) leaves, /help shows this."
 MAX_TURNS_KEPT = 50
@@ -48,11 +49,25 @@ class Session:
     path: Path
     turns: list[dict[str, str]] = field(default_factory=list)
 
-    def history(self) -> list[tuple[str, str]]:
-        return [(t["question"], t["answer"]) for t in self.turns]
+    def history(self) -> list[tuple[str, str | Answer]]:
+        """Earlier turns for follow-ups: each answer with its own short answer, so nothing is read
+        back from the printed text (turns saved before short answers were kept give their text)."""
+        return [
+            (t["question"], Answer(t["question"], t["answer"], False, direct_answer=t["short"]))
+            if "short" in t
+            else (t["question"], t["answer"])
+            for t in self.turns
+        ]
 
-    def add(self, question: str, answer: str, understood: str) -> None:
-        self.turns.append({"question": question, "answer": answer, "understood": understood})
+    def add(self, question: str, answer: Answer) -> None:
+        self.turns.append(
+            {
+                "question": question,
+                "answer": answer.answer,
+                "understood": answer.resolved_question,
+                "short": "" if answer.abstained else answer.direct_answer,
+            }
+        )
         del self.turns[:-MAX_TURNS_KEPT]
         self.save()
 
@@ -71,7 +86,8 @@ class Session:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             turns = [
-                {k: str(t.get(k, "")) for k in ("question", "answer", "understood")}
+                {k: str(t.get(k, "")) for k in ("question", "answer", "understood", "short") if k in t}
+                | {k: str(t.get(k, "")) for k in ("question", "answer", "understood")}
                 for t in data.get("turns", [])
                 if isinstance(t, dict) and t.get("question")
             ]
@@ -84,7 +100,7 @@ def run(
     settings: Settings,
     *,
     resume: bool,
-    ask: Callable[[str, list[tuple[str, str]]], Any],
+    ask: Callable[[str, list[tuple[str, str | Answer]]], Any],
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
 ) -> int:
@@ -112,7 +128,7 @@ def run(
 
 
 def _turn(
-    line: str, session: Session, ask: Callable[[str, list[tuple[str, str]]], Any], stdout: TextIO
+    line: str, session: Session, ask: Callable[[str, list[tuple[str, str | Answer]]], Any], stdout: TextIO
 ) -> Session:
     """One line of the session: a command or a question; returns the session that goes on."""
     if line == "/new":
@@ -126,7 +142,7 @@ def _turn(
         print(format_answer(answer), file=stdout)
         print(file=stdout, flush=True)
         if not answer.error:
-            session.add(line, answer.answer, answer.resolved_question)
+            session.add(line, answer)
     return session
 
 

@@ -228,7 +228,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     print(f"loading the model and the index in {where} …", file=sys.stderr)
     engine = get_engine(settings)
 
-    def ask(question: str, history: list[tuple[str, str]]) -> Answer:
+    def ask(question: str, history: list[tuple[str, str | Answer]]) -> Answer:
         return engine.ask(question, history, k=args.top_k, mode=args.retrieval)
 
     return cli_chat.run(settings, resume=args.resume, ask=ask)

@@ -173,8 +173,9 @@ def test_chat_session_commands_with_a_fake_pipeline(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     seen: list[list[tuple[str, str]]] = []
 
-    def ask(question: str, history: list[tuple[str, str]]) -> Answer:
-        seen.append(list(history))
+    def ask(question: str, history: list[tuple[str, str | Answer]]) -> Answer:
+        # the history carries Answers; compare what they said
+        seen.append([(q, a.answer if isinstance(a, Answer) else a) for q, a in history])
         return Answer(question=question, answer=f"answer to {question}", abstained=False)
 
     settings = Settings(index_dir=tmp_path / "idx")

@@ -77,9 +77,9 @@ class Conversation:
     def number(self, citation: Citation) -> int:
         return self.numbers[key(citation)]
 
-    def history(self) -> list[tuple[str, str]]:
-        """(question, answer) pairs for follow-up questions; turns that were refused are left out."""
-        return [(t.answer.question, t.answer.answer) for t in self.turns if not t.answer.error]
+    def history(self) -> list[tuple[str, str | Answer]]:
+        """(question, Answer) pairs for follow-up questions; turns that were refused are left out."""
+        return [(t.answer.question, t.answer) for t in self.turns if not t.answer.error]
 
     def cited(self) -> list[tuple[int, Citation]]:
         """Every cited span once, by number; the latest answer's citations win ties (same span)."""

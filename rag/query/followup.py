@@ -150,7 +150,7 @@ class Earlier:
         """From the Answer itself, or, for a history of shown text only, read back from that text."""
         if isinstance(answer, Answer):
             short = "" if answer.abstained else _short(answer.direct_answer)
-            quotes = tuple(c.quote for c in answer.citations)
+            quotes = tuple(c.quote for c in answer.citations) or tuple(_QUOTE.findall(answer.answer))
             return cls(question, short, _lead(answer.answer), quotes)
         return cls(question, _gist(answer), _lead(answer), tuple(_QUOTE.findall(answer)))
 
