@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from evals.datasets import DatasetError
 from evals.results import TargetCheck
@@ -47,16 +48,55 @@ def run_eval(settings: Settings, options: EvalOptions) -> int:
     return 0
 
 
-def _run(settings: Settings, o: EvalOptions) -> Sequence[TargetCheck]:
-    if is_squad_path(o.dataset):
-        if o.compare or o.write_baseline:
-            raise DatasetError("--compare and --write-baseline work on JSON Lines sets, not on SQuAD files")
+class Benchmark(Protocol):
+    """What `rag eval` runs: a question set with its own format, metrics and report. Each one runs
+    every question through the same `ask()`, writes its predictions, metrics.json and report into
+    the output folder (evals.results writes the files) and returns its targets, checked."""
+
+    def accepts(self, options: EvalOptions) -> str:
+        """'' when this benchmark can run with these options, else why not (a DatasetError's text)."""
+        ...
+
+    def run(self, settings: Settings, options: EvalOptions) -> Sequence[TargetCheck]: ...
+
+
+class OurSet:
+    """The hand-written JSON Lines set about the article (evals.runner)."""
+
+    def accepts(self, options: EvalOptions) -> str:
+        if options.articles:
+            return "--articles picks articles of a SQuAD .json file; the JSON Lines set has none"
+        return ""
+
+    def run(self, settings: Settings, o: EvalOptions) -> Sequence[TargetCheck]:
+        from evals.runner import run_cli
+
+        return run_cli(settings, o.dataset, o.out, o.compare, o.k, o.write_baseline, limit=o.limit)
+
+
+class Squad:
+    """A SQuAD v2.0 .json file, each article indexed alone, scored by the official metrics (evals.squad)."""
+
+    def accepts(self, options: EvalOptions) -> str:
+        if options.compare or options.write_baseline:
+            return "--compare and --write-baseline work on JSON Lines sets, not on SQuAD files"
+        return ""
+
+    def run(self, settings: Settings, o: EvalOptions) -> Sequence[TargetCheck]:
         from evals.squad.runner import run_squad_cli
 
         assert o.dataset is not None
         return run_squad_cli(settings, o.dataset, o.out, k=o.k, limit=o.limit, articles=o.articles)
-    if o.articles:
-        raise DatasetError("--articles picks articles of a SQuAD .json file; the JSON Lines set has none")
-    from evals.runner import run_cli
 
-    return run_cli(settings, o.dataset, o.out, o.compare, o.k, o.write_baseline, limit=o.limit)
+
+def benchmark_for(options: EvalOptions) -> Benchmark:
+    """The benchmark that reads --dataset's format."""
+    return Squad() if is_squad_path(options.dataset) else OurSet()
+
+
+def _run(settings: Settings, o: EvalOptions) -> Sequence[TargetCheck]:
+    benchmark = benchmark_for(o)
+    problem = benchmark.accepts(o)
+    if problem:
+        raise DatasetError(problem)
+    return benchmark.run(settings, o)
