@@ -92,7 +92,7 @@ def test_every_marker_is_a_button_described_by_its_quote_and_every_mark_is_the_c
     assert len(set(ids)) == len(ids)  # each popover id is unique on the page
     for attrs in markers:
         n = int(str(attrs["data-cite"]))
-        assert attrs["aria-label"] == f"Quote {n}"
+        assert attrs["aria-label"] == f"source {n}"
         assert pops[str(attrs["aria-describedby"])] == numbers[n].quote
     article = article_html(conv, DOCS)
     marked = re.findall(r'<mark class="cited[^"]*" id="rag-mark-(\d+)"[^>]*>(.*?)</mark>', article)

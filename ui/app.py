@@ -172,6 +172,27 @@ class ChatApp:
             for path in paths:
                 path.unlink(missing_ok=True)
 
+    def ask_to_remove(self, doc_id: str | None) -> tuple[Any, ...]:
+        """The question asked before a removal: what goes, and whether a file is deleted.
+
+        Outputs: the confirmation row, its text, the status line."""
+        doc = self.live.documents.get(doc_id or "")
+        if doc is None:
+            return (
+                gr.update(visible=False),
+                gr.skip(),
+                _status("Choose a document to remove first.", error=True),
+            )
+        if library.is_upload(doc, self.settings):
+            what = "Its uploaded copy will be deleted; to search it again, upload it again."
+        else:
+            what = "The file itself stays where it is; only the index forgets it."
+        question = f"<p><strong>Remove {esc(doc.doc_id)} from the index?</strong> {esc(what)}</p>"
+        return gr.update(visible=True), question, ""
+
+    def remove_confirmed(self, doc_id: str | None, conv: Conversation) -> tuple[Any, ...]:
+        return (*self.remove(doc_id, conv), gr.update(visible=False))
+
     def remove(self, doc_id: str | None, conv: Conversation) -> tuple[Any, ...]:
         if not doc_id:
             return (*(gr.skip(),) * 11, _status("Choose a document to remove first.", error=True))
@@ -289,6 +310,13 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
                         remove_button = gr.Button(
                             "Remove from index", size="sm", scale=1, elem_id="rag-remove"
                         )
+                    with gr.Group(visible=False, elem_id="rag-remove-confirm") as confirm_box:
+                        confirm_text = gr.HTML("", elem_id="rag-remove-question")
+                        with gr.Row(equal_height=True):
+                            confirm_yes = gr.Button(
+                                "Yes, remove it", size="sm", variant="stop", scale=0, elem_id="rag-remove-yes"
+                            )
+                            confirm_no = gr.Button("Keep it", size="sm", scale=0, elem_id="rag-remove-no")
                     status = gr.HTML("", elem_id="rag-doc-status")
                 with gr.Accordion("Details", open=False, elem_id="rag-details"):
                     k = gr.Slider(
@@ -329,7 +357,10 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
 
         view = [header, question, *example_buttons, docs_list, scope, to_remove, chat, article, status]
         upload.upload(handlers.add, [upload, conv], view, **common)
-        remove_button.click(handlers.remove, [to_remove, conv], view, **common)
+        remove_button.click(handlers.ask_to_remove, to_remove, [confirm_box, confirm_text, status], **common)
+        confirm_yes.click(handlers.remove_confirmed, [to_remove, conv], [*view, confirm_box], **common)
+        confirm_no.click(lambda: gr.update(visible=False), None, confirm_box, **common)
+        to_remove.change(lambda: gr.update(visible=False), None, confirm_box, **common)
         gr.api(handlers.ask_api, api_name="ask")
     app.queue()
     app.rag_chat = handlers  # what launch() hands the guard (index reloads) and the OpenAI-compatible API

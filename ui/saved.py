@@ -20,12 +20,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from rag.types import Answer, Chunk, Citation, Document, Passage
+from rag.types import Answer, Chunk, Citation, Document, Dropped, Passage
 from ui.render import Conversation
 
 MAX_TURNS = 50
 MAX_CHARS = 2_000_000
-_ANSWER_FIELDS = {f.name for f in dataclasses.fields(Answer)} - {"citations", "passages", "timings_ms"}
+_ANSWER_FIELDS = {f.name for f in dataclasses.fields(Answer)} - {
+    "citations",
+    "passages",
+    "timings_ms",
+    "dropped",
+}
 
 
 def dumps(conv: Conversation, **extra: str) -> str:
@@ -72,7 +77,8 @@ def answer_from(data: dict[str, Any], documents: Mapping[str, Document]) -> Answ
         if _verifies(str(p["doc_id"]), int(p["start"]), int(p["end"]), str(p["text"]), documents)
     )
     fields = {k: data[k] for k in _ANSWER_FIELDS if k in data}
-    answer = Answer(**{**fields, "citations": citations, "passages": passages})
+    dropped = tuple(Dropped(str(d["sentence"]), str(d["reason"])) for d in data.get("dropped") or ())
+    answer = Answer(**{**fields, "citations": citations, "passages": passages, "dropped": dropped})
     if not isinstance(answer.answer, str) or not isinstance(answer.question, str):
         return None
     return answer
