@@ -130,7 +130,8 @@ class ChatApp:
             return
         live = self.live
         bubble = partial(chat_html, conv, live.documents, subject=live.subject)
-        yield bubble(pending=(question, "")), gr.skip(), conv, "", gr.skip()
+        # kept with the conversation until answered: a reload meanwhile puts the question back in the box
+        yield bubble(pending=(question, "")), gr.skip(), conv, "", _saved(conv, live.documents, question)
         chosen = _scope(scope, live.documents)
         answer: Answer | None = None
         if chosen is not None and not chosen:
@@ -155,8 +156,13 @@ class ChatApp:
         return (*self.page(empty), empty, "", _saved(empty, self.live.documents))
 
     def restore(self, text: str) -> tuple[Any, ...]:
+        """The conversation the browser kept; a question still unanswered when the page was left
+        (reloaded while it was being answered) returns to the question box.
+
+        Outputs: chat, article, conversation, saved conversation, question box."""
         conv = saved.loads(text, self.live.documents)
-        return (*self.page(conv), conv, _saved(conv, self.live.documents))
+        unanswered = saved.pending(text)
+        return (*self.page(conv), conv, _saved(conv, self.live.documents), unanswered or gr.skip())
 
     def ask_api(self, question: str, k: int | None = None) -> dict[str, Any]:
         """Answer one question about the indexed documents; the same JSON as `rag ask --json`."""
@@ -353,7 +359,8 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         clear_button.click(handlers.clear, None, [chat, article, conv, question, saved_box], **common)
         export_button.click(None, saved_box, None, js=EXPORT_JS, **common)
         saved_box.change(None, saved_box, None, js=SAVE_JS, **common)
-        app.load(handlers.restore, saved_box, [chat, article, conv, saved_box], js=RESTORE_JS, **common)
+        restored = [chat, article, conv, saved_box, question]
+        app.load(handlers.restore, saved_box, restored, js=RESTORE_JS, **common)
 
         view = [header, question, *example_buttons, docs_list, scope, to_remove, chat, article, status]
         upload.upload(handlers.add, [upload, conv], view, **common)
@@ -452,10 +459,11 @@ def _scope(chosen: list[str] | None, documents: dict[str, Document]) -> frozense
     return None if picked == frozenset(documents) else picked
 
 
-def _saved(conv: Conversation, documents: dict[str, Document]) -> str:
-    """The conversation for the browser to keep, with its Markdown for the export button."""
+def _saved(conv: Conversation, documents: dict[str, Document], pending: str = "") -> str:
+    """The conversation for the browser to keep, with its Markdown for the export button and the
+    question being answered now, if any."""
     markdown = conversation_markdown(conv, documents, f"Conversation with {library.subject(documents)}")
-    return saved.dumps(conv, markdown=markdown)
+    return saved.dumps(conv, markdown=markdown, **({"pending": pending} if pending else {}))
 
 
 def _status(message: str, *, error: bool = False) -> str:
