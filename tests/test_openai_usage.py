@@ -148,3 +148,19 @@ def test_with_the_llm_reader_usage_is_counted_by_its_tokenizer(llm_api: tuple[st
     assert (usage.model_extra or {})["counted_by"] == "the LLM server's tokenizer"
     assert usage.prompt_tokens == _server_tokens(llm_url, question)
     assert usage.completion_tokens == _server_tokens(llm_url, content) > 0
+
+
+@pytest.mark.slow
+def test_the_local_llm_reader_counts_with_its_own_tokenizer() -> None:
+    pytest.importorskip("llama_cpp")
+    from rag.readers.backends import LlamaCppBackend
+    from rag.readers.extractive import ExtractiveReader
+    from rag.readers.llm import LLMReader
+    from ui.token_count import counter_for
+
+    backend = LlamaCppBackend(test_llm_reader.smollm2_path(), threads=1)
+    counter = counter_for(LLMReader(Settings(), backend=backend))
+    text = "The US envoy, John Coale, met Lukashenko."
+    assert counter.name == "the LLM reader's tokenizer (llama-cpp-python)"
+    assert counter.count(text) == len(backend._load().tokenize(text.encode(), add_bos=False))
+    assert counter_for(ExtractiveReader(Settings())).name == ESTIMATE_RULE

@@ -110,8 +110,8 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
     def counter(engine: Engine) -> TokenCounter:
         """The token counter of the engine's reader, found once per reader."""
         reader = engine.reader
-        if reader is None:
-            return ESTIMATE if engine.settings.reader != "llm" else counter_for(None)
+        if reader is None:  # no question answered yet
+            return ESTIMATE
         known = counters.get(id(reader))
         if known is None or known[0] is not reader:
             known = counters[id(reader)] = (reader, counter_for(reader))

@@ -41,7 +41,8 @@ SERVER_TIMEOUT_S = 5.0
 class TokenCounter(Protocol):
     """Counts the tokens of a text; `name` is what `usage.counted_by` says."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def count(self, text: str) -> int: ...
 
