@@ -99,18 +99,25 @@ def test_progress_shows_a_spinner_then_the_words_then_clears() -> None:
     assert SPINNER_TEXT not in shown[shown.index("Fifty-two") :]  # gone once the words come
 
 
+QUESTION = "How many political prisoners were released?"
+
+
 @pytest.mark.slow
-def test_ask_with_the_llm_reader_shows_a_spinner_at_once_then_the_draft(
+@pytest.mark.parametrize("command", ["ask", "chat"])
+def test_the_llm_reader_shows_a_spinner_at_once_then_the_draft(
     article_settings: Settings,
     engine,  # type: ignore[no-untyped-def]
     llm_server: str,
     tmp_path: Path,
+    command: str,
 ) -> None:
     env = _env(article_settings, tmp_path)
     master, slave = pty.openpty()  # stderr is a terminal, as when a person runs it
-    args = ["ask", "--reader", "llm", "--llm-url", llm_server, "How many political prisoners were released?"]
+    args = [command, "--reader", "llm", "--llm-url", llm_server, *([QUESTION] if command == "ask" else [])]
     t0 = time.monotonic()
-    proc = subprocess.Popen(RAG + args, stdout=subprocess.PIPE, stderr=slave, env=env, text=True)
+    proc = subprocess.Popen(
+        RAG + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=slave, env=env, text=True
+    )
     os.close(slave)
     seen: list[tuple[float, str]] = []
 
@@ -126,7 +133,7 @@ def test_ask_with_the_llm_reader_shows_a_spinner_at_once_then_the_draft(
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    stdout, _ = proc.communicate(timeout=300)
+    stdout, _ = proc.communicate(QUESTION + "\n/quit\n" if command == "chat" else "", timeout=300)
     reader.join(timeout=5)
     os.close(master)
     assert proc.returncode == 0
@@ -134,6 +141,5 @@ def test_ask_with_the_llm_reader_shows_a_spinner_at_once_then_the_draft(
     first_spin = next(t for t, text in seen if any(f in text for f in FRAMES))
     assert SPINNER_TEXT in stderr
     assert "political prisoners" in stdout.lower() or "52" in stdout  # the verified answer on stdout
-    draft_at = stderr.rfind("\x1b[K")  # the spinner's line is cleared before the draft is written
-    assert draft_at > stderr.index(SPINNER_TEXT)
-    print(f"first spinner frame {first_spin:.2f}s after start; stderr {len(stderr)} chars")
+    assert stderr.rfind("\x1b[K") > stderr.index(SPINNER_TEXT)  # the spinner's line is cleared after
+    print(f"rag {command}: first spinner frame {first_spin:.2f}s after start")

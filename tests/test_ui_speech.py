@@ -140,3 +140,13 @@ def test_a_question_left_unanswered_by_a_reload_returns_to_the_box(page_for: Any
     box = page.input_value("#rag-question textarea")
     assert turns[0] == "Who is the US envoy?"
     assert turns[1:] == [question] or (turns[1:] == [] and box == question), (turns, box)
+
+
+def test_remove_says_at_once_when_the_only_document_cannot_go(page_for: Any) -> None:
+    page = page_for(DESKTOP)
+    page.locator("#rag-docs .label-wrap").first.click()
+    page.locator("#rag-remove-choice input").click()
+    page.get_by_role("option").first.click()
+    page.click("#rag-remove")
+    page.wait_for_function("document.querySelector('#rag-doc-status').innerText.includes('only document')")
+    assert not page.locator("#rag-remove-question").is_visible()  # nothing to confirm

@@ -189,6 +189,9 @@ class ChatApp:
                 gr.skip(),
                 _status("Choose a document to remove first.", error=True),
             )
+        if len(self.live.documents) == 1:  # nothing to ask: the removal would be refused
+            message = f"{doc.doc_id} is the only document; add another before removing it."
+            return gr.update(visible=False), gr.skip(), _status(message, error=True)
         if library.is_upload(doc, self.settings):
             what = "Its uploaded copy will be deleted; to search it again, upload it again."
         else:
@@ -320,7 +323,11 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
                         confirm_text = gr.HTML("", elem_id="rag-remove-question")
                         with gr.Row(equal_height=True):
                             confirm_yes = gr.Button(
-                                "Yes, remove it", size="sm", variant="stop", scale=0, elem_id="rag-remove-yes"
+                                "Yes, remove it",
+                                size="sm",
+                                variant="primary",
+                                scale=0,
+                                elem_id="rag-remove-yes",
                             )
                             confirm_no = gr.Button("Keep it", size="sm", scale=0, elem_id="rag-remove-no")
                     status = gr.HTML("", elem_id="rag-doc-status")
