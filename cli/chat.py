@@ -8,7 +8,10 @@
 
 Each turn goes through the one pipeline (`Engine.ask(question, history)`), so follow-ups resolve as
 in the UI. The session is saved after every turn in the state folder ($XDG_STATE_HOME/rag, else
-~/.local/state/rag), one file per index folder; `rag chat --continue` picks it up again. Line editing
+~/.local/state/rag), one file per index folder; `rag chat --continue` picks it up again, and so does
+`rag ask --continue "a follow-up"` (which adds its turn to it). `rag ask --history FILE` keeps a
+conversation in a file of the user's choosing, in the same format: {"turns": [{"question", "answer",
+"understood"}, ...]}. Line editing
 and the history of typed lines (↑/↓, Ctrl-R) come from readline where Python has it.
 Commands: /new (forget the conversation), /quit (or Ctrl-D), /help.
 """
@@ -82,6 +85,26 @@ class Session:
             pass  # a session that cannot be saved still works; only --continue loses it
 
     @classmethod
+    def load(cls, path: Path) -> Session:
+        """The conversation in `path` (`rag ask --history FILE`): empty when the file does not exist
+        yet; an error when it exists but is not one, so a file of the user's is never overwritten."""
+        from rag.errors import RagError
+
+        if not path.exists():
+            return cls(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            turns = data["turns"]
+            if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
+                raise TypeError
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+            raise RagError(
+                f'{path} is not a conversation saved by `rag ask --history` (JSON {{"turns": [...]}}); '
+                "name a new file to start one"
+            ) from None
+        return cls(path, cls.resume(path).turns)
+
+    @classmethod
     def resume(cls, path: Path) -> Session:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -91,7 +114,7 @@ class Session:
                 for t in data.get("turns", [])
                 if isinstance(t, dict) and t.get("question")
             ]
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, TypeError):
             turns = []
         return cls(path, turns[-MAX_TURNS_KEPT:])
 

@@ -99,6 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", help="the question, or - to read it from standard input")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.add_argument("-k", "--top-k", type=_positive, default=None, help="passages to retrieve (default 5)")
+    follow = p.add_mutually_exclusive_group()
+    follow.add_argument(
+        "--history",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a follow-up: read the conversation so far from FILE (JSON, made by earlier --history FILE "
+        "calls; a new FILE starts one) and add this turn to it",
+    )
+    follow.add_argument(
+        "--continue",
+        dest="resume",
+        action="store_true",
+        help="a follow-up to the last conversation with this index (`rag chat`'s, or earlier "
+        "`rag ask --continue`'s; saved in ~/.local/state/rag), and add this turn to it",
+    )
     _retrieval(p)
     _index_dir(p)
     _reader_flags(p)
@@ -204,11 +220,18 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.chat import Session, session_file
     from rag.pipeline import clean_question
 
     question = _read_question(args.question, settings.max_question_chars)
     clean_question(question, settings.max_question_chars)  # fail fast, before loading the model
-    answer = _ask_streaming(question, args, settings)
+    session = None
+    if args.history is not None:
+        session = Session.load(args.history.expanduser())  # an unreadable file: an error, never overwritten
+    elif args.resume:
+        session = Session.resume(session_file(settings))
+    history: list[tuple[str, str | Answer]] = session.history() if session else []
+    answer = _ask_streaming(question, args, settings, history)
     _warn_about_index(settings)
     if args.json:
         print(_json(answer.to_dict()))
@@ -217,6 +240,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     if not args.json:
         print(format_answer(answer))
+    if session is not None:
+        session.add(question, answer)
     return 0
 
 
@@ -228,8 +253,14 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     print(f"loading the model and the index in {where} …", file=sys.stderr)
     engine = get_engine(settings)
 
+    from cli.progress import show_progress
+
+    live = settings.reader == "llm" and sys.stderr.isatty()
+
     def ask(question: str, history: list[tuple[str, str | Answer]]) -> Answer:
-        return engine.ask(question, history, k=args.top_k, mode=args.retrieval)
+        pieces = engine.stream(question, history, k=args.top_k, mode=args.retrieval)
+        answer: Answer = show_progress(pieces, live=live)
+        return answer
 
     return cli_chat.run(settings, resume=args.resume, ask=ask)
 
@@ -330,23 +361,22 @@ def _reader_settings(args: argparse.Namespace, settings: Settings) -> Settings:
     return settings
 
 
-def _ask_streaming(question: str, args: argparse.Namespace, settings: Settings) -> Answer:
-    """ask(), showing on a terminal what the LLM writes as it writes it (a dim preview on stderr);
-    the verified answer is then printed as usual: it holds only the sentences verification kept."""
+def _ask_streaming(
+    question: str, args: argparse.Namespace, settings: Settings, history: list[tuple[str, str | Answer]]
+) -> Answer:
+    """ask(), showing on a terminal (with the LLM reader) a spinner at once, then what the LLM writes
+    as it writes it (a dim preview on stderr); the verified answer is then printed as usual: it holds
+    only the sentences verification kept."""
+    from collections.abc import Iterator
+
+    from cli.progress import show_progress
     from rag.pipeline import get_engine
-    from rag.types import Answer
+
+    def pieces() -> Iterator[str | Answer]:  # the model loads inside: the spinner covers that too
+        yield from get_engine(settings).stream(question, history, k=args.top_k, mode=args.retrieval)
 
     live = settings.reader == "llm" and not args.json and sys.stderr.isatty()
-    answer: Answer | None = None
-    for piece in get_engine(settings).stream(question, k=args.top_k, mode=args.retrieval):
-        if isinstance(piece, Answer):
-            answer = piece
-        elif live:
-            sys.stderr.write(f"\x1b[2m{printable(piece)}\x1b[0m")  # the model's text, shown safely
-            sys.stderr.flush()
-    if live and answer is not None and answer.reader == "llm":
-        sys.stderr.write("\n\n")
-    assert answer is not None
+    answer: Answer = show_progress(pieces(), live=live)
     if answer.reader_note:
         print(f"note: the extractive reader answered: {printable(answer.reader_note)}", file=sys.stderr)
     return answer

@@ -302,7 +302,7 @@ def test_contrast_and_accessibility_tree_in_light_and_dark(page_for: Any, server
     named = {(ax(n, "role"), ax(n, "name")) for n in nodes}
     assert ("textbox", "Your question") in named
     assert ("button", "Ask") in named and ("button", "Export as Markdown") in named
-    markers = [n for n in nodes if ax(n, "role") == "button" and ax(n, "name").startswith("Quote ")]
+    markers = [n for n in nodes if ax(n, "role") == "button" and ax(n, "name").startswith("source ")]
     assert markers and all(ax(n, "description").startswith("“") for n in markers)  # the quote
     live_regions = [
         n
@@ -409,7 +409,16 @@ def test_upload_ask_cite_choose_and_remove(
 
     page.locator("#rag-remove-choice input").click()
     page.get_by_role("option", name="garden_notes.md").click()
+    page.click("#rag-remove")  # asks first: nothing is deleted until the user says yes
+    question = page.locator("#rag-remove-question")
+    question.wait_for(state="visible")
+    assert "Remove garden_notes.md from the index?" in question.inner_text()
+    assert "uploaded copy will be deleted" in question.inner_text()
+    page.click("#rag-remove-no")
+    question.wait_for(state="hidden")
+    assert stored.exists() and "garden_notes.md" in page.locator("#rag-doc-list").inner_text()
     page.click("#rag-remove")
+    page.click("#rag-remove-yes")
     page.wait_for_function("document.querySelector('#rag-header h1').innerText === 'Ask the article'")
     assert "Removed garden_notes.md" in page.locator("#rag-doc-status").inner_text()
     assert not stored.exists() and notes.exists()  # the upload is gone; the user's own file is not touched

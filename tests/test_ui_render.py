@@ -92,7 +92,7 @@ def test_every_marker_is_a_button_described_by_its_quote_and_every_mark_is_the_c
     assert len(set(ids)) == len(ids)  # each popover id is unique on the page
     for attrs in markers:
         n = int(str(attrs["data-cite"]))
-        assert attrs["aria-label"] == f"Quote {n}"
+        assert attrs["aria-label"] == f"source {n}"
         assert pops[str(attrs["aria-describedby"])] == numbers[n].quote
     article = article_html(conv, DOCS)
     marked = re.findall(r'<mark class="cited[^"]*" id="rag-mark-(\d+)"[^>]*>(.*?)</mark>', article)
@@ -214,3 +214,52 @@ def test_overlapping_spans_each_get_one_anchor() -> None:
 def test_paragraph_numbers() -> None:
     assert paragraph_number(TEXT, 0) == 1
     assert paragraph_number(TEXT, TEXT.index("Rain")) == 2
+
+
+def text_of(html: str) -> str:
+    """What a screen reader reads of some HTML: its text, popovers aside, white space folded."""
+    html = re.sub(r'<span class="pop"[^>]*>.*?</span>', "", html)
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+
+def test_export_and_copy_renumber_in_one_pass() -> None:
+    conv = Conversation().add("Who won?", answered("Who won?", "Mara Quill won.", short="Mara Quill"))
+    second = answered("What happened?", "Ten boats raced on Sunday.", "Rain delayed the final.")
+    second = Answer(second.question, "Boats raced and rain fell [1][2].", False, second.citations)
+    conv = conv.add("What happened?", second)
+    markdown = conversation_markdown(conv, DOCS, "T")
+    assert "**Answer:** Boats raced and rain fell [2][3]." in markdown  # not [3][3]
+    assert answer_plain(second, conv, DOCS).startswith("Boats raced and rain fell [2][3].")
+
+
+def test_markers_never_run_into_words_or_each_other() -> None:
+    first = answered("q", "Ten boats raced on Sunday.", "Rain delayed the final.")
+    answer = Answer("q", "It was raining at Metabase[1][2].", False, first.citations)
+    conv = Conversation().add("q", answer)
+    lead = lead_html(answer, [conv.number(c) for c in answer.citations])
+    assert text_of(lead) == "It was raining at Metabase source 1 source 2."
+    assert all(a["aria-label"] == f"source {a['data-cite']}" for t, a in tags(lead) if "data-cite" in a)
+
+
+def test_what_the_live_region_says_is_the_answers_words() -> None:
+    from ui.render import spoken
+
+    plain = answered("Who won?", "Mara Quill won.")
+    assert spoken(plain) == "The article says: “Mara Quill won.”"
+    short = answered("Who won?", "Mara Quill won.", short="Mara Quill")
+    assert spoken(short) == "Mara Quill. “Mara Quill won.”"
+    llm = Answer("q", "Mara Quill won the race [1].", False, plain.citations, reader="llm")
+    assert spoken(llm) == "Mara Quill won the race."
+    refused = Answer("q", "No answer was found: the article does not say.", True)
+    assert spoken(refused) == "Not found in the article. No answer was found: the article does not say."
+    html = chat_html(Conversation().add("Who won?", short), DOCS)
+    assert 'data-say="Mara Quill. “Mara Quill won.”"' in html
+
+
+def test_the_welcome_agrees_with_its_subject() -> None:
+    from ui.render import welcome
+
+    assert "If the documents do not say" in welcome("the documents")
+    assert "quotes them word for word" in welcome("the documents")
+    assert "If the article does not say" in welcome("the article")
+    assert "If notes.md does not say" in welcome("notes.md")

@@ -129,7 +129,8 @@ class ChatApp:
             return
         live = self.live
         bubble = partial(chat_html, conv, live.documents, subject=live.subject)
-        yield bubble(pending=(question, "")), gr.skip(), conv, "", gr.skip()
+        # kept with the conversation until answered: a reload meanwhile puts the question back in the box
+        yield bubble(pending=(question, "")), gr.skip(), conv, "", _saved(conv, live.documents, question)
         chosen = _scope(scope, live.documents)
         answer: Answer | None = None
         if chosen is not None and not chosen:
@@ -154,8 +155,13 @@ class ChatApp:
         return (*self.page(empty), empty, "", _saved(empty, self.live.documents))
 
     def restore(self, text: str) -> tuple[Any, ...]:
+        """The conversation the browser kept; a question still unanswered when the page was left
+        (reloaded while it was being answered) returns to the question box.
+
+        Outputs: chat, article, conversation, saved conversation, question box."""
         conv = saved.loads(text, self.live.documents)
-        return (*self.page(conv), conv, _saved(conv, self.live.documents))
+        unanswered = saved.pending(text)
+        return (*self.page(conv), conv, _saved(conv, self.live.documents), unanswered or gr.skip())
 
     def ask_api(self, question: str, k: int | None = None) -> dict[str, Any]:
         """Answer one question about the indexed documents; the same JSON as `rag ask --json`."""
@@ -170,6 +176,30 @@ class ChatApp:
         finally:
             for path in paths:
                 path.unlink(missing_ok=True)
+
+    def ask_to_remove(self, doc_id: str | None) -> tuple[Any, ...]:
+        """The question asked before a removal: what goes, and whether a file is deleted.
+
+        Outputs: the confirmation row, its text, the status line."""
+        doc = self.live.documents.get(doc_id or "")
+        if doc is None:
+            return (
+                gr.update(visible=False),
+                gr.skip(),
+                _status("Choose a document to remove first.", error=True),
+            )
+        if len(self.live.documents) == 1:  # nothing to ask: the removal would be refused
+            message = f"{doc.doc_id} is the only document; add another before removing it."
+            return gr.update(visible=False), gr.skip(), _status(message, error=True)
+        if library.is_upload(doc, self.settings):
+            what = "Its uploaded copy will be deleted; to search it again, upload it again."
+        else:
+            what = "The file itself stays where it is; only the index forgets it."
+        question = f"<p><strong>Remove {esc(doc.doc_id)} from the index?</strong> {esc(what)}</p>"
+        return gr.update(visible=True), question, ""
+
+    def remove_confirmed(self, doc_id: str | None, conv: Conversation) -> tuple[Any, ...]:
+        return (*self.remove(doc_id, conv), gr.update(visible=False))
 
     def remove(self, doc_id: str | None, conv: Conversation) -> tuple[Any, ...]:
         if not doc_id:
@@ -284,6 +314,17 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
                         remove_button = gr.Button(
                             "Remove from index", size="sm", scale=1, elem_id="rag-remove"
                         )
+                    with gr.Group(visible=False, elem_id="rag-remove-confirm") as confirm_box:
+                        confirm_text = gr.HTML("", elem_id="rag-remove-question")
+                        with gr.Row(equal_height=True):
+                            confirm_yes = gr.Button(
+                                "Yes, remove it",
+                                size="sm",
+                                variant="primary",
+                                scale=0,
+                                elem_id="rag-remove-yes",
+                            )
+                            confirm_no = gr.Button("Keep it", size="sm", scale=0, elem_id="rag-remove-no")
                     status = gr.HTML("", elem_id="rag-doc-status")
                 with gr.Accordion("Details", open=False, elem_id="rag-details"):
                     k = gr.Slider(
@@ -320,11 +361,15 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         clear_button.click(handlers.clear, None, [chat, article, conv, question, saved_box], **common)
         export_button.click(None, saved_box, None, js=EXPORT_JS, **common)
         saved_box.change(None, saved_box, None, js=SAVE_JS, **common)
-        app.load(handlers.restore, saved_box, [chat, article, conv, saved_box], js=RESTORE_JS, **common)
+        restored = [chat, article, conv, saved_box, question]
+        app.load(handlers.restore, saved_box, restored, js=RESTORE_JS, **common)
 
         view = [header, question, *example_buttons, docs_list, scope, to_remove, chat, article, status]
         upload.upload(handlers.add, [upload, conv], view, **common)
-        remove_button.click(handlers.remove, [to_remove, conv], view, **common)
+        remove_button.click(handlers.ask_to_remove, to_remove, [confirm_box, confirm_text, status], **common)
+        confirm_yes.click(handlers.remove_confirmed, [to_remove, conv], [*view, confirm_box], **common)
+        confirm_no.click(lambda: gr.update(visible=False), None, confirm_box, **common)
+        to_remove.change(lambda: gr.update(visible=False), None, confirm_box, **common)
         gr.api(handlers.ask_api, api_name="ask")
     app.queue()
     app.rag_chat = handlers  # what launch() hands the guard (index reloads) and the OpenAI-compatible API
@@ -416,10 +461,11 @@ def _scope(chosen: list[str] | None, documents: dict[str, Document]) -> frozense
     return None if picked == frozenset(documents) else picked
 
 
-def _saved(conv: Conversation, documents: dict[str, Document]) -> str:
-    """The conversation for the browser to keep, with its Markdown for the export button."""
+def _saved(conv: Conversation, documents: dict[str, Document], pending: str = "") -> str:
+    """The conversation for the browser to keep, with its Markdown for the export button and the
+    question being answered now, if any."""
     markdown = conversation_markdown(conv, documents, f"Conversation with {naming.subject(documents)}")
-    return saved.dumps(conv, markdown=markdown)
+    return saved.dumps(conv, markdown=markdown, **({"pending": pending} if pending else {}))
 
 
 def _status(message: str, *, error: bool = False) -> str:

@@ -4,7 +4,13 @@
 //   a "Back to answer" button returns to the marker.
 // - The Ask button is disabled while the box is empty or a question is being answered; Enter and
 //   clicks do nothing then (no empty bubbles, no double submits).
-// - A new answer is announced in the live region (#rag-live) and scrolled into view.
+// - A new answer is announced in the live region (#rag-live) in its own words (the bot message's
+//   data-say, made by ui/render.py: the short answer or the first quote, no marker digits) and
+//   scrolled into view.
+// - "Skip to sources" (a button after Ask, shown when focused: Tab, Enter from the question box, or
+//   Tab, Tab, Enter while the box holds text) moves focus to the latest answer's first quote marker.
+// - Escape on a marker hides its popover and keeps focus on the marker; Escape in the documents
+//   panel (after a click on a marker) returns focus to that marker.
 // - Copy buttons copy an answer with its sources.
 const box = () => document.querySelector("#rag-question textarea");
 const askButton = () => document.querySelector("button#rag-ask") || document.querySelector("#rag-ask button");
@@ -22,6 +28,35 @@ function syncAsk() {
     b.disabled = off;
     b.setAttribute("aria-disabled", String(off));
   }
+  if (b && (!skipButton || !skipButton.isConnected)) b.insertAdjacentElement("afterend", ragSkipButton());
+}
+
+// ---- skip to sources: from the question box to the latest answer's first quote
+let skipButton = null;
+
+function ragSkipButton() {
+  if (skipButton) return skipButton;
+  skipButton = document.createElement("button");
+  skipButton.type = "button";
+  skipButton.id = "rag-skip";
+  skipButton.className = "rag-skip";
+  skipButton.textContent = "Skip to sources";
+  skipButton.addEventListener("click", ragSkipToSources);
+  return skipButton;
+}
+
+function ragSkipToSources() {
+  const done = element.querySelectorAll('.turn:not([data-kind="pending"])');
+  const last = done[done.length - 1];
+  const target = last && (last.querySelector(".quotes button.cite") || last.querySelector(".may-help li"));
+  if (!target) {
+    const live = document.getElementById("rag-live");
+    if (live) live.textContent = "No sources yet: ask a question first.";
+    return;
+  }
+  if (!target.matches("button")) target.tabIndex = -1;
+  target.scrollIntoView({ block: "center" });
+  target.focus({ preventScroll: true });
 }
 
 function startAsking() {
@@ -106,6 +141,7 @@ function ragShowQuote(n, from) {
   document.querySelectorAll(".rag-article mark.flash").forEach((m) => m.classList.remove("flash"));
   void target.offsetWidth; // restart the animation
   target.classList.add("flash");
+  cameFrom = from;
 }
 
 element.addEventListener("click", (event) => {
@@ -122,7 +158,26 @@ element.addEventListener("click", (event) => {
 });
 
 element.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && event.target.closest && event.target.closest("button.cite")) event.target.blur();
+  const cite = event.key === "Escape" && event.target.closest && event.target.closest("button.cite");
+  if (!cite) return;
+  cite.classList.add("dismissed"); // the popover hides; focus stays on its marker
+  cite.focus({ preventScroll: true });
+});
+element.addEventListener("focusout", (event) => {
+  const cite = event.target.closest && event.target.closest("button.cite");
+  if (cite) cite.classList.remove("dismissed");
+});
+element.addEventListener("mouseout", (event) => {
+  const cite = event.target.closest && event.target.closest("button.cite.dismissed");
+  if (cite && !cite.contains(event.relatedTarget)) cite.classList.remove("dismissed");
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !cameFrom || !cameFrom.isConnected) return;
+  const t = event.target;
+  if (!t.closest || !(t.closest(".rag-article") || t.closest(".rag-back"))) return;
+  if (backButton) backButton.hidden = true;
+  cameFrom.scrollIntoView({ block: "center" });
+  cameFrom.focus({ preventScroll: true });
 });
 
 function ragCopy(button) {
@@ -167,8 +222,8 @@ watch("value", () => {
   const live = document.getElementById("rag-live");
   if (live && last && !busy) {
     const bot = last.querySelector(".msg.bot");
-    const said = bot ? (bot.querySelector(".lead, .notice") || bot).innerText.trim() : "";
-    const text = said ? "Answer: " + said.slice(0, 400) : "";
+    const said = bot ? (bot.dataset.say || "").trim() : "";
+    const text = !said ? "" : last.dataset.kind === "answer" ? "Answer: " + said : said;
     if (text && text !== announced) {
       live.textContent = text;
       announced = text;

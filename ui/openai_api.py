@@ -7,8 +7,19 @@ The last user message is the question; the earlier user/assistant turns are the 
 resolve as in the chat). The assistant message is the answer as the chat shows it, with its quotes
 and [n] markers; `message.citations` lists the quotes as structured fields (doc_id, start, end,
 quote, each verified: document.text[start:end] == quote), and a top-level `rag` object carries the
-full `Answer.to_dict()` (the JSON of `rag ask --json`). System messages and sampling parameters are
-accepted and ignored: the answer comes from the documents, not from a prompt.
+full `Answer.to_dict()` (the JSON of `rag ask --json`). System messages are accepted and ignored:
+the answer comes from the documents, not from a prompt.
+
+When the documents do not answer, `message.refusal` holds the abstention, in words that stand alone
+(no pointer to passages "listed below": the closest passages are in `rag.passages`), and `content`
+holds the same text, for clients that do not read `refusal`.
+
+`usage` counts tokens (ui/token_count.py): with the LLM reader by its model's tokenizer, else by a
+documented estimate; `usage.counted_by` says which. Parameters are honoured or refused with a 400:
+`max_tokens` (or `max_completion_tokens`) cuts the content after that many tokens (finish_reason
+"length"; only the quotes still cited are listed); `n` must be 1 and `temperature` 0 or left out
+(the answers are quoted from the documents, not sampled); `stream_options.include_usage` adds the
+usage chunk to a stream.
 
 Streaming sends the verified answer only: a reader's preview text may still lose sentences in
 verification, and text already sent to a client cannot be taken back. Errors use OpenAI's shape,
@@ -30,6 +41,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -39,11 +51,22 @@ from starlette.routing import BaseRoute
 
 from rag.pipeline import Engine
 from rag.types import Answer
+from ui.token_count import ESTIMATE, TokenCounter, counter_for
 
 MODEL_ID = "rag"
 MAX_BODY_BYTES = 256 * 1024  # a conversation of questions; answers are short
 MAX_MESSAGES = 200
 _WORDS = re.compile(r"\S+\s*")
+_PIECES = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")  # words and marks: where a cut answer may end
+_POINTS_BELOW = re.compile(r"[^.!?]*\b(?:listed|shown) below\b[^.!?]*[.!?]\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The request's parameters this server acts on (after `_options` checked them)."""
+
+    max_tokens: int | None = None
+    include_usage: bool = False
 
 
 class ApiError(Exception):
@@ -82,6 +105,17 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
     `token` (default: $RAG_AUTH_TOKEN when set) is required as a Bearer token on every call."""
     router = APIRouter()
     current: Callable[[], Engine] = engine if callable(engine) else (lambda: engine)
+    counters: dict[int, tuple[object, TokenCounter]] = {}
+
+    def counter(engine: Engine) -> TokenCounter:
+        """The token counter of the engine's reader, found once per reader."""
+        reader = engine.reader
+        if reader is None:  # no question answered yet
+            return ESTIMATE
+        known = counters.get(id(reader))
+        if known is None or known[0] is not reader:
+            known = counters[id(reader)] = (reader, counter_for(reader))
+        return known[1]
 
     def expected_token() -> str:
         return token if token is not None else os.environ.get("RAG_AUTH_TOKEN", "")
@@ -102,48 +136,117 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
             _authorise(request, expected_token())
             body = await _read_json(request)
             question, history = _conversation(body.get("messages"))
+            options = _options(body)
             model = str(body.get("model") or MODEL_ID)
+            engine = current()
+            prompt = _prompt_text(body.get("messages"))
             if body.get("stream"):
                 return StreamingResponse(
-                    _sse(current(), question, history, model), media_type="text/event-stream"
+                    _sse(engine, question, history, model, options, prompt, lambda: counter(engine)),
+                    media_type="text/event-stream",
                 )
-            answer = await run_in_threadpool(current().ask, question, history)
+            answer = await run_in_threadpool(engine.ask, question, history)
             if answer.error:
                 raise ApiError(400, answer.error, param="messages", code="invalid_question")
-            return JSONResponse(completion(answer, model))
+            tokens = await run_in_threadpool(counter, engine)
+            return JSONResponse(await run_in_threadpool(completion, answer, model, options, prompt, tokens))
         except ApiError as exc:
             return exc.response()
 
     return list(router.routes)
 
 
-def completion(answer: Answer, model: str) -> dict[str, Any]:
+def completion(
+    answer: Answer,
+    model: str,
+    options: Options | None = None,
+    prompt: str = "",
+    tokens: TokenCounter = ESTIMATE,
+) -> dict[str, Any]:
     """The `chat.completion` object for a verified answer."""
+    options = options or Options()
+    content, finish = shown(answer, options.max_tokens, tokens)
+    refused = refusal(answer)
+    message = {
+        "role": "assistant",
+        "content": content,
+        "refusal": content if refused else None,
+        "citations": citations(answer, content),
+    }
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": answer.answer, "citations": citations(answer)},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": usage(prompt, content, tokens),
         "rag": answer.to_dict(),
     }
 
 
-def citations(answer: Answer) -> list[dict[str, Any]]:
-    """The quotes, numbered as the answer's [n] markers."""
-    return [{"index": i, **c.to_dict()} for i, c in enumerate(answer.citations, 1)]
+def refusal(answer: Answer) -> str:
+    """An abstention's words that stand alone ('' for an answer): without the sentence pointing at
+    passages "listed below", which a chat client does not show.
+
+    >>> refusal(Answer("q", "No answer was found: the article does not say. The closest passages are "
+    ...                "listed below; they may help.", True))
+    'No answer was found: the article does not say.'
+    """
+    if not answer.abstained or answer.error or answer.reply_kind() != "abstain":
+        return ""
+    return _POINTS_BELOW.sub("", answer.answer).strip() or answer.answer
 
 
-def _sse(engine: Engine, question: str, history: list[tuple[str, str]], model: str) -> Iterator[str]:
+def shown(answer: Answer, max_tokens: int | None, tokens: TokenCounter) -> tuple[str, str]:
+    """(content, finish_reason): the answer (an abstention in words that stand alone), cut after
+    `max_tokens` tokens with finish_reason "length" when it is longer."""
+    text = refusal(answer) or answer.answer
+    if max_tokens is None or tokens.count(text) <= max_tokens:
+        return text, "stop"
+    pieces = _PIECES.findall(text)
+    low, high = 0, len(pieces)  # the longest run of whole pieces within max_tokens: binary search
+    while low < high:
+        mid = (low + high + 1) // 2
+        if tokens.count("".join(pieces[:mid])) <= max_tokens:
+            low = mid
+        else:
+            high = mid - 1
+    return "".join(pieces[:low]).rstrip(), "length"
+
+
+def usage(prompt: str, content: str, tokens: TokenCounter) -> dict[str, Any]:
+    """OpenAI's usage object, plus `counted_by`: the tokenizer, or the estimate's rule."""
+    asked, said = tokens.count(prompt), tokens.count(content)
+    return {
+        "prompt_tokens": asked,
+        "completion_tokens": said,
+        "total_tokens": asked + said,
+        "counted_by": tokens.name,
+    }
+
+
+def citations(answer: Answer, content: str | None = None) -> list[dict[str, Any]]:
+    """The quotes, numbered as the answer's [n] markers (only those still in `content`, when the
+    content was cut by max_tokens)."""
+    return [
+        {"index": i, **c.to_dict()}
+        for i, c in enumerate(answer.citations, 1)
+        if content is None or content == answer.answer or f"[{i}]" in content
+    ]
+
+
+def _sse(
+    engine: Engine,
+    question: str,
+    history: list[tuple[str, str]],
+    model: str,
+    options: Options,
+    prompt: str,
+    counter: Callable[[], TokenCounter],
+) -> Iterator[str]:
     """`chat.completion.chunk` events: the role, the verified answer in pieces, then the citations
-    and the full answer with finish_reason "stop", then [DONE]. Runs in Starlette's thread pool."""
+    (and an abstention's `refusal`) and the full answer with its finish_reason, the usage chunk when
+    asked for (stream_options.include_usage), then [DONE]. Runs in Starlette's thread pool."""
     head = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
@@ -163,9 +266,17 @@ def _sse(engine: Engine, question: str, history: list[tuple[str, str]], model: s
         yield f"data: {json.dumps(error.body(), ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
         return
-    for piece in _WORDS.findall(final.answer):
+    tokens = counter()
+    content, finish = shown(final, options.max_tokens, tokens)
+    for piece in _WORDS.findall(content):
         yield event({"content": piece})
-    yield event({"citations": citations(final)}, "stop", rag=final.to_dict())
+    last: dict[str, Any] = {"citations": citations(final, content)}
+    if refusal(final):
+        last["refusal"] = content
+    yield event(last, finish, rag=final.to_dict())
+    if options.include_usage:
+        chunk = {**head, "choices": [], "usage": usage(prompt, content, tokens)}
+        yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
 
 
@@ -201,6 +312,56 @@ async def _read_json(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, f"the request body must be a JSON object, got {type(body).__name__}")
     return body
+
+
+def _options(body: dict[str, Any]) -> Options:
+    """The parameters acted on, checked; a 400 that says what to send for any this server cannot honour."""
+    n = body.get("n")
+    if n is not None and (not _is_int(n) or n != 1):
+        raise ApiError(
+            400,
+            f"n must be 1, got {n!r}: this server gives one answer, quoted from the documents, not "
+            "sampled; ask again for the same answer"[:300],
+            param="n",
+            code="unsupported_value",
+        )
+    temperature = body.get("temperature")
+    if temperature is not None and (isinstance(temperature, bool) or temperature != 0):
+        raise ApiError(
+            400,
+            f"temperature must be 0 or left out, got {temperature!r}: answers are quoted from the "
+            "documents, never sampled, so there is no temperature to set"[:300],
+            param="temperature",
+            code="unsupported_value",
+        )
+    limit = None
+    for name in ("max_completion_tokens", "max_tokens"):
+        value = body.get(name)
+        if value is None:
+            continue
+        if not _is_int(value) or value < 1:
+            raise ApiError(
+                400, f"{name} must be a whole number of 1 or more, got {value!r}"[:300], param=name
+            )
+        limit = value if limit is None else min(limit, value)
+    stream_options = body.get("stream_options")
+    if stream_options is not None and not isinstance(stream_options, dict):
+        raise ApiError(
+            400, 'stream_options must be an object, e.g. {"include_usage": true}', param="stream_options"
+        )
+    include = bool((stream_options or {}).get("include_usage"))
+    return Options(max_tokens=limit, include_usage=include)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _prompt_text(messages: object) -> str:
+    """The text of every message, in order: what `usage.prompt_tokens` counts."""
+    if not isinstance(messages, list):
+        return ""
+    return "\n".join(_text(m, i) for i, m in enumerate(messages) if isinstance(m, dict))
 
 
 def _conversation(messages: object) -> tuple[str, list[tuple[str, str]]]:

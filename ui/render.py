@@ -143,10 +143,12 @@ class Markers:
         """A citation marker: a button whose popover shows the quote on hover, focus and tap; a click
         scrolls the article to it (ui/chat.js)."""
         pop = f"{self.prefix}-{next(self.count)}"
+        # "source 1" for assistive technology (visually hidden), so a marker never runs into the
+        # words or the next marker ("Metabase 12." is heard as "Metabase source 1 source 2.")
         return (
-            f'<button type="button" class="cite" data-cite="{n}" aria-label="Quote {n}" '
-            f'aria-describedby="{pop}">{n}<span class="pop" role="tooltip" id="{pop}">'
-            f"“{esc(quote)}”</span></button>"
+            f'<button type="button" class="cite" data-cite="{n}" aria-label="source {n}" '
+            f'aria-describedby="{pop}"><span class="sr-only">source </span>{n}'
+            f'<span class="pop" role="tooltip" id="{pop}">“{esc(quote)}”</span></button>'
         )
 
 
@@ -165,11 +167,13 @@ def chat_html(
 
 
 def welcome(subject: str) -> str:
+    plural = subject == "the documents"
     return (
         f'<div class="welcome"><p><strong>Ask anything about {esc(subject)}.</strong> '
-        "Each answer quotes it word for word: hover or focus a number to read its quote, "
-        f"click it to see the quote highlighted in {esc(subject)}.</p>"
-        f"<p>If {esc(subject)} does not say, the bot says so and shows the passages that may help.</p></div>"
+        f"Each answer quotes {'them' if plural else 'it'} word for word: hover or focus a number to read "
+        f"its quote, click it to see the quote highlighted in {esc(subject)}.</p>"
+        f"<p>If {esc(subject)} {'do' if plural else 'does'} not say, the bot says so and shows the passages "
+        "that may help.</p></div>"
     )
 
 
@@ -205,8 +209,45 @@ def turn_html(
     return (
         f'<div class="turn" id="rag-turn-{i}" data-kind="{kind}">{user_html(turn.question)}'
         f"{understood_html(answer)}"
-        f'<div class="msg bot {kind}">{body}{tools}</div></div>'
+        f'<div class="msg bot {kind}" data-say="{esc(spoken(answer, subject))}">{body}{tools}</div></div>'
     )
+
+
+SPOKEN_CHARS = 400  # what the live region says of an answer, at most
+
+
+def spoken(answer: Answer, subject: str = "the article") -> str:
+    """What a screen reader hears when the answer arrives: the answer's own words, no marker digits.
+
+    The short answer when there is one, else the lead ("The article says:") with the first quote;
+    for a refusal, the refusal; for an error, the error.
+
+    >>> from rag.types import Citation
+    >>> c = Citation("a.txt", 17, 26, "Mara won.")
+    >>> spoken(Answer("Who won?", "Mara [1]. “Mara won.” [1]", False, (c,), direct_answer="Mara"))
+    'Mara. “Mara won.”'
+    >>> spoken(Answer("Who won?", "The article says: “Mara won.” [1]", False, (c,)))
+    'The article says: “Mara won.”'
+    """
+    kind = answer_kind(answer)
+    if kind == "error":
+        return sentence(answer.error)
+    if kind == "abstain":
+        return f"Not found in {neutral(subject)}. {neutral(answer.answer)}"[:SPOKEN_CHARS]
+    text = neutral(answer.answer)
+    for c in answer.citations:
+        text = text.replace(f"“{neutral(c.quote)}”", "")
+    lead = " ".join(_MARKER.sub("", text).split())
+    lead = re.sub(r"\s+([.,;:!?])", r"\1", lead).strip()
+    if kind == "answer" and answer.citations:
+        first = " ".join(neutral(answer.citations[0].quote).split())
+        if not lead.rstrip(".").strip():
+            lead = first
+        elif lead.endswith(":") or lead.rstrip(".") == answer.direct_answer.strip():
+            lead = f"{lead} “{first}”"
+    if len(lead) > SPOKEN_CHARS:
+        lead = lead[: SPOKEN_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return lead
 
 
 def answer_kind(answer: Answer) -> str:
@@ -279,6 +320,8 @@ def lead_html(answer: Answer, numbers: list[int], markers: Markers | None = None
         if not 1 <= i <= len(numbers):
             continue
         parts.append(_lead_text(text[pos : m.start()], answer.direct_answer))
+        if (parts[-1] and not parts[-1][-1].isspace()) or (pos == m.start() and seen_marker):
+            parts.append(" ")  # "Metabase [1][2]" -> "Metabase ¹ ²": a marker never touches a word
         parts.append(markers(numbers[i - 1], answer.citations[i - 1].quote))
         pos = m.end()
         seen_marker = True
@@ -350,13 +393,30 @@ def answer_plain(answer: Answer, conv: Conversation, documents: Mapping[str, Doc
     """The answer as plain text with its sources: what the copy button copies."""
     if answer.error:
         return sentence(answer.error)
-    text = neutral(answer.answer)
-    for i, c in enumerate(answer.citations, 1):
-        text = text.replace(f"[{i}]", f"[{conv.number(c)}]")
+    text = renumbered(neutral(answer.answer), answer, conv)
     sources = "\n".join(
         f"[{conv.number(c)}] {neutral(place(c, documents))}: “{neutral(c.quote)}”" for c in answer.citations
     )
     return f"{text}\n\n{sources}" if sources else text
+
+
+def renumbered(text: str, answer: Answer, conv: Conversation) -> str:
+    """The answer's [i] markers as the conversation's numbers, in one pass (replacing [1] by [2] and
+    then [2] by [3] one after the other would turn both into [3]).
+
+    >>> from rag.types import Citation
+    >>> a, b, c = (Citation("a.txt", i, i + 1, "x") for i in range(3))
+    >>> conv = Conversation().add("q", Answer("q", "x [1]", False, (a,)))
+    >>> conv = conv.add("q2", Answer("q2", "x [1][2]", False, (b, c)))
+    >>> renumbered("x [1][2]", conv.turns[-1].answer, conv)
+    'x [2][3]'
+    """
+
+    def number(m: re.Match[str]) -> str:
+        i = int(m.group(1))
+        return f"[{conv.number(answer.citations[i - 1])}]" if 1 <= i <= len(answer.citations) else m.group(0)
+
+    return _MARKER.sub(number, text)
 
 
 def conversation_markdown(conv: Conversation, documents: Mapping[str, Document], title: str) -> str:
@@ -367,9 +427,7 @@ def conversation_markdown(conv: Conversation, documents: Mapping[str, Document],
         out += [f"**You:** {neutral(' '.join(turn.question.split()))}", ""]
         if understood_html(answer):
             out += [f"*Understood as: {neutral(answer.resolved_question)}*", ""]
-        body = sentence(answer.error) if answer.error else neutral(answer.answer)
-        for i, c in enumerate(answer.citations, 1):
-            body = body.replace(f"[{i}]", f"[{conv.number(c)}]")
+        body = sentence(answer.error) if answer.error else renumbered(neutral(answer.answer), answer, conv)
         out += [f"**Answer:** {body}", ""]
         for c in answer.citations:
             out += [f"> [{conv.number(c)}] “{neutral(c.quote)}”  ", f"> — {neutral(place(c, documents))}", ""]

@@ -5,6 +5,10 @@ What comes back from a browser is not trusted: a turn whose quote is not `docume
 of a document in the index (edited, or the index changed since) is dropped, as is a passage whose
 text is not where it says; the number of turns and the size are capped.
 
+Why a reload could show one turn fewer than the page did: the last question was still being
+answered (the LLM reader takes ~20 s), so it had no verified answer to keep. Such a question is now
+kept as `pending` and returns to the question box after the reload, one Enter away.
+
 >>> from rag.types import Answer, Citation, Document
 >>> doc = Document("a.txt", "Ten boats raced. Mara won.", "0")
 >>> cite = Citation("a.txt", 17, 26, "Mara won.")
@@ -20,12 +24,18 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from rag.types import Answer, Chunk, Citation, Document, Passage
+from rag.types import Answer, Chunk, Citation, Document, Dropped, Passage
 from ui.render import Conversation
 
 MAX_TURNS = 50
 MAX_CHARS = 2_000_000
-_ANSWER_FIELDS = {f.name for f in dataclasses.fields(Answer)} - {"citations", "passages", "timings_ms"}
+MAX_QUESTION_CHARS = 10_000  # a pending question put back in the box; the pipeline refuses long ones anyway
+_ANSWER_FIELDS = {f.name for f in dataclasses.fields(Answer)} - {
+    "citations",
+    "passages",
+    "timings_ms",
+    "dropped",
+}
 
 
 def dumps(conv: Conversation, **extra: str) -> str:
@@ -54,6 +64,23 @@ def loads(text: object, documents: Mapping[str, Document]) -> Conversation:
     return conv
 
 
+def pending(text: object) -> str:
+    """The question that was being answered when the conversation was saved ('' when none): the
+    page was left (reloaded) before its answer came, so it goes back to the question box.
+
+    >>> pending(dumps(Conversation(), pending="Who won?")), pending(dumps(Conversation())), pending("{")
+    ('Who won?', '', '')
+    """
+    if not isinstance(text, str) or not text or len(text) > MAX_CHARS:
+        return ""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return ""
+    question = data.get("pending") if isinstance(data, dict) else None
+    return question[:MAX_QUESTION_CHARS] if isinstance(question, str) else ""
+
+
 def answer_from(data: dict[str, Any], documents: Mapping[str, Document]) -> Answer | None:
     """An Answer from its `to_dict()`, or None when a quote does not verify against `documents`."""
     citations = tuple(
@@ -72,7 +99,8 @@ def answer_from(data: dict[str, Any], documents: Mapping[str, Document]) -> Answ
         if _verifies(str(p["doc_id"]), int(p["start"]), int(p["end"]), str(p["text"]), documents)
     )
     fields = {k: data[k] for k in _ANSWER_FIELDS if k in data}
-    answer = Answer(**{**fields, "citations": citations, "passages": passages})
+    dropped = tuple(Dropped(str(d["sentence"]), str(d["reason"])) for d in data.get("dropped") or ())
+    answer = Answer(**{**fields, "citations": citations, "passages": passages, "dropped": dropped})
     if not isinstance(answer.answer, str) or not isinstance(answer.question, str):
         return None
     return answer

@@ -1,7 +1,8 @@
 """Example questions drawn from the indexed documents, kept only when the pipeline answers them.
 
 1. Candidates come from each document's own text: counted things ("52 political prisoners")
-   become "How many political prisoners?"; names (runs of capitalised words inside a sentence,
+   become "How many political prisoners?" when they say what they count (two words or more: no
+   "How many minutes?"); names (runs of capitalised words inside a sentence,
    longest and most frequent first) become "Who is X?" when X's last word also stands alone
    (a surname), else "What about X?"; headings (Markdown `#` lines, or short title lines
    before a paragraph) become "What about X?".
@@ -87,6 +88,16 @@ def counted(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def specific(things: list[str]) -> list[str]:
+    """Counted things that say what they count: "political prisoners", not "minutes" or "people"
+    (an example button reads "How many minutes?", which means nothing out of context).
+
+    >>> specific(["minutes", "political prisoners", "days of paid holiday"])
+    ['political prisoners', 'days of paid holiday']
+    """
+    return [t for t in things if len(t.split()) >= 2]
+
+
 def _is_plural(word: str) -> bool:
     return word.endswith("s") and not word.endswith("ss") and len(word) > 3
 
@@ -112,7 +123,7 @@ def candidates(doc: Document) -> list[str]:
     found = names(prose)
     several = [n for n in found if " " in n]
     singles = [n for n in found if " " not in n and prose.count(n) >= 2]
-    out = [f"How many {thing}?" for thing in counted(prose)[:3]]
+    out = [f"How many {thing}?" for thing in specific(counted(prose))[:3]]
     for name in (several + singles)[:6]:
         surname = name.split()[-1]
         alone = len(re.findall(rf"(?<!\w ){re.escape(surname)}\b", prose))
