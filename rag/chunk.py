@@ -1,7 +1,11 @@
 """Sentence-aware chunks that keep their character offsets.
 
 1. Split the text into paragraphs (blank lines; single newlines when the text has no blank line).
-2. Split each paragraph into sentences with pysbd, a rule-based splitter that needs no download.
+2. Split each paragraph into sentences with pysbd, a rule-based splitter that needs no download,
+   with the hard wrap undone: a line break inside a paragraph is read as a space (the splitter reads
+   a copy of the same length, so offsets still point into the text as written). A table row
+   ("Week: 3 · Backup: Mei Lin", "Kraków | ul. Lubicz 23") is one sentence, never split, and a line
+   that starts a list item ("- ", "2. ") starts a new sentence.
 3. Pack whole sentences into chunks of at most `chunk_chars` characters; a chunk never crosses a
    paragraph and never cuts a sentence; the last `overlap` sentences of a chunk open the next one.
 
@@ -18,10 +22,14 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from rag.extract_text import is_table_row
 from rag.types import Chunk, Sentence
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _NEWLINE = re.compile(r"\n")
+_LINE = re.compile(r"[^\n]*\n?")
+# a line that opens a list item: "- ", "* ", "+ ", "• ", "1. ", "2) ", "a) "
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•‣◦]|\d{1,3}[.)]|[a-zA-Z][)])[ \t]")
 # pysbd gets slow on very long inputs without punctuation; feed it bounded pieces
 _MAX_SEGMENT_CHARS = 20_000
 
@@ -49,11 +57,50 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentence]:
-    """Sentence spans inside text[start:end], each trimmed of white space, in order, not overlapping."""
+    r"""Sentence spans inside text[start:end], each trimmed of white space, in order, not overlapping.
+
+    Line breaks are read as spaces (a hard wrap is not a sentence end); a table row is one sentence.
+
+    >>> t = "The move is on 17 November, because the\nlease ends. Ask Mei.\nKraków | ul. Lubicz 23 | 9:00"
+    >>> [t[s.start : s.end] for s in sentences(t)]
+    ['The move is on 17 November, because the\nlease ends.', 'Ask Mei.', 'Kraków | ul. Lubicz 23 | 9:00']
+    """
     end = len(text) if end is None else end
     found: list[Sentence] = []
+    for run_start, run_end, row in _runs(text, start, end):
+        if row:
+            trimmed = _trim(text, run_start, run_end)
+            found += [Sentence(*trimmed)] if trimmed else []
+        else:
+            found += _split(text, run_start, run_end)
+    return _fill_gaps(text, start, end, found)
+
+
+def _runs(text: str, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, is_table_row) pieces of text[start:end]: each table row alone, the lines between
+    rows as one run, a new run where a list item starts."""
+    run = start
+    for line in _LINE.finditer(text, start, end):
+        if not line.group():
+            break
+        body = line.group().rstrip("\r\n")
+        if is_table_row(body):
+            if run < line.start():
+                yield run, line.start(), False
+            yield line.start(), line.start() + len(body), True
+            run = line.end()
+        elif _LIST_ITEM.match(body) and run < line.start():
+            yield run, line.start(), False
+            run = line.start()
+    if run < end:
+        yield run, end, False
+
+
+def _split(text: str, start: int, end: int) -> list[Sentence]:
+    """pysbd's sentences of text[start:end], read with its line breaks as spaces."""
+    found: list[Sentence] = []
     for piece_start, piece_end in _pieces(text, start, end):
-        piece = text[piece_start:piece_end]
+        piece = _unwrapped(text[piece_start:piece_end])
         cursor = 0
         for span in _segmenter().segment(piece):
             # pysbd's spans are usually exact; locate the sentence text to be sure
@@ -64,7 +111,12 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentenc
             cursor = at + len(span.sent)
             if trimmed:
                 found.append(Sentence(*trimmed))
-    return _fill_gaps(text, start, end, found)
+    return found
+
+
+def _unwrapped(piece: str) -> str:
+    """The piece with its line breaks as spaces: the same length, so every offset still holds."""
+    return piece.replace("\r", " ").replace("\n", " ")
 
 
 def chunk_text(doc_id: str, text: str, chunk_chars: int = 400, overlap: int = 1) -> list[Chunk]:

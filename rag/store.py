@@ -70,6 +70,7 @@ class BuildReport:
     removed_docs: tuple[str, ...] = ()
     sentences_embedded: int = 0
     seconds: float = 0.0
+    added_docs: tuple[str, ...] = ()  # of embedded_docs, those the previous index did not hold
 
 
 # ---------------------------------------------------------------- build
@@ -102,6 +103,7 @@ def build(
         reused_docs=tuple(p.doc.doc_id for p in parts if p not in to_embed),
         removed_docs=tuple(sorted(old_ids - {d.doc_id for d in docs})),
         sentences_embedded=len(texts),
+        added_docs=tuple(p.doc.doc_id for p in to_embed if p.doc.doc_id not in old_ids),
         seconds=time.perf_counter() - t0,
     )
     return store, report

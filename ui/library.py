@@ -22,13 +22,13 @@ from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import RagError
 from rag.indexer import IndexResult, default_sources, update_index
-from rag.ingest import SUPPORTED_SUFFIXES, discover
+from rag.ingest import FORMATS, SUPPORTED_SUFFIXES, discover
 from rag.types import Document
 
 ARTICLE_ID = "belarus-prisoner-release-2025.txt"  # the demo article of seeds/
 UPLOADS = "uploads"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-UPLOAD_SUFFIXES = (".txt", ".md", ".html")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".csv", ".pdf", ".docx")
 _UNSAFE = re.compile(r"[^\w.+-]+")
 
 
@@ -71,7 +71,7 @@ class Change:
 def add_files(settings: Settings, embedder_factory: Callable[[], Embedder], files: Sequence[Path]) -> Change:
     """Copy uploaded `files` into the index's uploads folder and index them with the rest."""
     if not files:
-        raise LibraryError("no file was given; choose one or more .txt, .md or .html files")
+        raise LibraryError(f"no file was given; choose one or more {FORMATS} files")
     checked = [(Path(f), safe_name(Path(f).name)) for f in files]
     for path, _ in checked:
         size = path.stat().st_size
@@ -144,7 +144,7 @@ def safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name
     suffix = Path(base).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LibraryError(f"{base} is not a .txt, .md or .html file; only those can be uploaded")
+        raise LibraryError(f"{base} is not a {FORMATS} file; only those can be uploaded")
     stem = _UNSAFE.sub("_", Path(base).stem).strip("._") or "document"
     return stem[:100] + suffix
 
