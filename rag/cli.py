@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         type=Path,
-        help="files or folders of .txt, .md, .html, .csv, .pdf, .docx to add (none: re-read the recorded ones)",
+        help="files or folders of .txt, .md, .html, .csv, .pdf, .docx to add (none: re-read the recorded)",
     )
     p.add_argument("--replace", action="store_true", help="index only PATHS, dropping the documents it had")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
@@ -255,18 +255,25 @@ def change_summary(report: BuildReport) -> str:
     """What a build did to the index's documents, in words.
 
     >>> from rag.store import BuildReport
-    >>> change_summary(BuildReport(embedded_docs=("a.md", "b.txt"), reused_docs=("c.txt",), added_docs=("a.md",)))
+    >>> report = BuildReport(embedded_docs=("a.md", "b.txt"), reused_docs=("c.txt",), added_docs=("a.md",))
+    >>> change_summary(report)
     'added 1 document (a.md); changed 1 document (b.txt); removed none; 1 unchanged'
     """
     changed = tuple(d for d in report.embedded_docs if d not in report.added_docs)
-    said = [_named("added", report.added_docs), _named("changed", changed), _named("removed", report.removed_docs)]
+    said = [
+        _named("added", report.added_docs),
+        _named("changed", changed),
+        _named("removed", report.removed_docs),
+    ]
     return "; ".join(said) + f"; {len(report.reused_docs):,} unchanged"
 
 
 def _named(verb: str, doc_ids: Sequence[str], shown: int = 5) -> str:
     if not doc_ids:
         return f"{verb} none"
-    names = ", ".join(doc_ids[:shown]) + (f" and {len(doc_ids) - shown:,} more" if len(doc_ids) > shown else "")
+    names = ", ".join(doc_ids[:shown]) + (
+        f" and {len(doc_ids) - shown:,} more" if len(doc_ids) > shown else ""
+    )
     return f"{verb} {_count(len(doc_ids), 'document')} ({names})"
 
 

@@ -16,6 +16,7 @@ without a text layer (a scan) is refused with a message saying how to add one.
 from __future__ import annotations
 
 import io
+import itertools
 import statistics
 from pathlib import Path
 from typing import Any
@@ -45,21 +46,26 @@ def pdf_to_text(data: bytes, path: Path) -> str:
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFSyntaxError
+    from pdfplumber.utils.exceptions import PdfminerException
 
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             pages = [_page_text(page) for page in pdf.pages]
-    except PDFPasswordIncorrect as exc:
-        raise DocumentError(f"{path}: the PDF is protected by a password; save an unprotected copy") from exc
-    except (PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+    except (PdfminerException, PDFSyntaxError, PDFPasswordIncorrect, ValueError, KeyError, TypeError) as exc:
+        cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
+        if isinstance(cause, PDFPasswordIncorrect):
+            raise DocumentError(
+                f"{path}: the PDF is protected by a password; save an unprotected copy"
+            ) from exc
         raise DocumentError(
-            f"{path}: cannot be read as a PDF ({type(exc).__name__}: {exc}); open it and save it again, "
-            "or export its text as .txt"
+            f"{path}: cannot be read as a PDF ({cause}); open it and save it again as PDF, or export its "
+            "text as .txt"
         ) from exc
     if not any(pages):
+        pages_of = f"{len(pages)} page{'s' if len(pages) != 1 else ''}"
         raise DocumentError(
-            f"{path}: the PDF has no text layer ({len(pages)} page{'s' if len(pages) != 1 else ''} of images, "
-            "e.g. a scan); run OCR on it first, e.g. `ocrmypdf in.pdf out.pdf`, and index the result"
+            f"{path}: the PDF has no text layer ({pages_of} of images, e.g. a scan); run OCR on it "
+            "first, e.g. `ocrmypdf in.pdf out.pdf`, and index the result"
         )
     return f"\n{PAGE_BREAK}".join(pages)
 
@@ -71,7 +77,7 @@ def _page_text(page: Any) -> str:
     lines.sort(key=lambda line: (round(line["top"]), line["x0"]))
     threshold = _gap_threshold(lines)
     paragraphs: list[list[str]] = [[lines[0]["text"].strip()]]
-    for before, line in zip(lines, lines[1:], strict=False):
+    for before, line in itertools.pairwise(lines):
         text = line["text"].strip()
         if _starts_paragraph(before, line, threshold):
             paragraphs.append([text])
@@ -82,7 +88,7 @@ def _page_text(page: Any) -> str:
 
 def _gap_threshold(lines: list[dict[str, Any]]) -> float:
     """The gap (as a share of line height) above which a new paragraph starts on this page."""
-    gaps = [_gap(a, b) for a, b in zip(lines, lines[1:], strict=False)]
+    gaps = [_gap(a, b) for a, b in itertools.pairwise(lines)]
     gaps = [g for g in gaps if g >= 0]
     if len(gaps) < 4:
         return _PARAGRAPH_GAP

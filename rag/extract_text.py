@@ -18,7 +18,7 @@ however deeply it nests: the state is a few counters, never a tree.
 
 >>> html_to_text("<nav>Home</nav><h2>Prices</h2><table><tr><td>Hotel</td><td>150 euros</td></tr></table>")
 'Prices\\nHotel | 150 euros'
->>> html_to_text("<table><tr><th>Room</th><th>Price</th></tr><tr><td>Hotel</td><td>150 euros</td></tr></table>")
+>>> html_to_text("<table><tr><th>Room</th><th>Price</th></tr><tr><td>Hotel</td><td>150 euros</td></tr>")
 'Room: Hotel · Price: 150 euros'
 >>> markdown_to_text("## Holidays\\n\\nWe *close* on [May Day](https://example.org).")
 'Holidays\\nWe close on May Day.'
@@ -27,9 +27,9 @@ however deeply it nests: the state is a few counters, never a tree.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
-from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Any
 

@@ -193,9 +193,7 @@ def decode_text(data: bytes, path: Path) -> str:
             raise DocumentError(f"{path}: looks binary (contains NUL characters); only text is read")
         return text
     if b"\x00" in body[:65536]:
-        raise DocumentError(
-            f"{path}: looks binary (contains NUL bytes); only {FORMATS} files are read"
-        )
+        raise DocumentError(f"{path}: looks binary (contains NUL bytes); only {FORMATS} files are read")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:

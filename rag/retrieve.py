@@ -20,7 +20,7 @@ from rag.config import RetrievalMode, Settings
 from rag.store import Store
 from rag.types import Passage
 
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")  # words of 2+ characters, and single digits ("week 2")
 _WORD_PAIR = re.compile(r"\w\w")  # two word characters: a token would run across them
 
 
