@@ -1,6 +1,7 @@
 """Sentence-aware chunks that keep their character offsets.
 
-1. Split the text into paragraphs (blank lines; single newlines when the text has no blank line).
+1. Split the text into paragraphs (blank lines; single newlines when the text has no blank line,
+   unless its lines are plainly hard-wrapped: then lines that end a sentence short of the width).
 2. Split each paragraph into sentences with pysbd, a rule-based splitter that needs no download,
    with the hard wrap undone: a line break inside a paragraph is read as a space (the splitter reads
    a copy of the same length, so offsets still point into the text as written). A table row
@@ -28,6 +29,12 @@ from rag.types import Chunk, Sentence
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _NEWLINE = re.compile(r"\n")
 _LINE = re.compile(r"[^\n]*\n?")
+_SENTENCE_ENDS = (".", "!", "?", ":", '"', "”", "’", "'", ")")
+# a text without blank lines is hard-wrapped when this share of its lines stop mid-sentence; then a
+# line shorter than _SHORT_LINE of the wrap width that ends a sentence ends a paragraph
+_WRAPPED_SHARE = 0.5
+_SHORT_LINE = 0.85
+_HEADING_LINE = 0.6  # a line shorter than this share of the width ends a paragraph even without a full stop
 # a line that opens a list item: "- ", "* ", "+ ", "• ", "1. ", "2) ", "a) "
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•‣◦]|\d{1,3}[.)]|[a-zA-Z][)])[ \t]")
 # pysbd gets slow on very long inputs without punctuation; feed it bounded pieces
@@ -41,19 +48,84 @@ def _segmenter():  # type: ignore[no-untyped-def]
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
-def paragraphs(text: str) -> list[tuple[int, int]]:
-    """Spans of the non-blank paragraphs of `text`, trimmed of surrounding white space."""
-    splitter = _BLANK_LINE if _BLANK_LINE.search(text) else _NEWLINE
-    spans: list[tuple[int, int]] = []
+def paragraphs(text: str, hard_wraps: bool = False) -> list[tuple[int, int]]:
+    r"""Spans of the non-blank paragraphs of `text`, trimmed of surrounding white space.
+
+    Blank lines end paragraphs. A text without any is a paragraph a line, unless `hard_wraps` (text
+    as a person typed it, not extracted from markup) and its lines are plainly hard-wrapped (most
+    of them long and stopping mid-sentence): then a paragraph ends at a line that ends a sentence
+    well short of the wrap width.
+
+    >>> t = "One line per paragraph.\nAnother one."
+    >>> [t[a:b] for a, b in paragraphs(t)]
+    ['One line per paragraph.', 'Another one.']
+    >>> t = "A long sentence that was\nwrapped at a width.\nA new one starts here and\nends.\nLast one."
+    >>> [t[a:b] for a, b in paragraphs(t, hard_wraps=True)]
+    ['A long sentence that was\nwrapped at a width.', 'A new one starts here and\nends.', 'Last one.']
+    """
+    if not _BLANK_LINE.search(text):
+        lines = [span for span in _split_at(text, _NEWLINE) if span]
+        wrapped = hard_wraps and _hard_wrapped(text, lines)
+        return _wrapped_paragraphs(text, lines) if wrapped else lines
+    return [span for span in _split_at(text, _BLANK_LINE) if span]
+
+
+def _split_at(text: str, splitter: re.Pattern[str]) -> list[tuple[int, int] | None]:
+    spans: list[tuple[int, int] | None] = []
     pos = 0
     for match in [*splitter.finditer(text), None]:
         end = match.start() if match else len(text)
-        span = _trim(text, pos, end)
-        if span:
-            spans.append(span)
+        spans.append(_trim(text, pos, end))
         if match:
             pos = match.end()
     return spans
+
+
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip().endswith(_SENTENCE_ENDS)
+
+
+def _hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
+    """Whether most lines (the last aside) are long and stop mid-sentence, as a hard wrap leaves them
+    (a heading or a list item is short)."""
+    inner = lines[:-1]
+    if len(inner) < 2:
+        return False
+    width = _width(lines)
+    open_ended = sum(
+        1
+        for a, b in inner
+        if b - a >= 0.5 * width and not _ends_sentence(text[a:b]) and not is_table_row(text[a:b])
+    )
+    return open_ended >= _WRAPPED_SHARE * len(inner)
+
+
+def _wrapped_paragraphs(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Lines joined into paragraphs: one ends after a line that ends a sentence short of the width
+    the text is wrapped at, after a line far shorter than the width (a heading), or before a list
+    item or a table row."""
+    width = _width(lines)
+    spans: list[tuple[int, int]] = []
+    start = lines[0][0]
+    for (a, b), following in zip(lines, [*lines[1:], None], strict=True):
+        line = text[a:b]
+        # a paragraph's inner lines run close to the width: a short line ends it (or is a heading)
+        ends = b - a < _SHORT_LINE * width and (_ends_sentence(line) or b - a < _HEADING_LINE * width)
+        breaks = following is not None and _starts_block(text[following[0] : following[1]])
+        if following is None or ends or breaks or is_table_row(line):
+            spans.append((start, b))
+            if following is not None:
+                start = following[0]
+    return spans
+
+
+def _width(lines: list[tuple[int, int]]) -> int:
+    """The width the lines are wrapped at: the 90th percentile of their lengths."""
+    return sorted(b - a for a, b in lines)[int(0.9 * (len(lines) - 1))]
+
+
+def _starts_block(line: str) -> bool:
+    return bool(_LIST_ITEM.match(line)) or is_table_row(line)
 
 
 def sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentence]:
@@ -119,10 +191,13 @@ def _unwrapped(piece: str) -> str:
     return piece.replace("\r", " ").replace("\n", " ")
 
 
-def chunk_text(doc_id: str, text: str, chunk_chars: int = 400, overlap: int = 1) -> list[Chunk]:
-    """Chunks of `text`; for every chunk, text[chunk.start:chunk.end] == chunk.text."""
+def chunk_text(
+    doc_id: str, text: str, chunk_chars: int = 400, overlap: int = 1, hard_wraps: bool = False
+) -> list[Chunk]:
+    """Chunks of `text`; for every chunk, text[chunk.start:chunk.end] == chunk.text. `hard_wraps`:
+    the text is as a person typed it (.txt), whose lines may be hard-wrapped (see `paragraphs`)."""
     chunks: list[Chunk] = []
-    for p_index, (p_start, p_end) in enumerate(paragraphs(text)):
+    for p_index, (p_start, p_end) in enumerate(paragraphs(text, hard_wraps)):
         sents = sentences(text, p_start, p_end)
         for c_index, group in enumerate(_pack(sents, chunk_chars, overlap)):
             start, end = group[0].start, group[-1].end

@@ -41,7 +41,7 @@ MARKDOWN_SUFFIXES = {".md", ".markdown"}
 # How documents are turned into text; an index built under another version re-reads its documents
 # (2: structure-keeping HTML and parsed Markdown, byte-order marks dropped, UTF-16 and UTF-32 read;
 # 3: an HTML/Markdown paragraph's line breaks read as spaces, table rows carry their header, CSV, PDF
-# and .docx read).
+# and .docx read; and chunking: a hard wrap is not a sentence end, a table row is one sentence).
 TEXT_VERSION = 3
 
 
@@ -215,6 +215,17 @@ def _bomless_utf16(data: bytes) -> str:
     if evens.count(0) == len(evens) and odds.count(0) == 0:
         return "utf-16-be"
     return ""
+
+
+def read_as_typed(doc: Document) -> bool:
+    """Whether the document's text is the file as a person typed it (plain text), not text
+    extracted from markup or a layout, whose lines are its blocks.
+
+    >>> read_as_typed(Document("notes.txt", "", "")), read_as_typed(Document("a.md", "", "", "/d/a.md"))
+    (True, False)
+    """
+    suffix = Path(doc.source or doc.doc_id).suffix.lower()
+    return suffix not in (SUPPORTED_SUFFIXES - TEXT_SUFFIXES) | MARKDOWN_SUFFIXES
 
 
 def load_documents(files: Iterable[tuple[Path, str]], max_bytes: int) -> tuple[list[Document], list[Skipped]]:

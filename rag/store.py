@@ -35,7 +35,7 @@ from rag.chunk import chunk_text
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import DiskFullError, IndexCorruptError, IndexMismatchError
-from rag.ingest import TEXT_VERSION
+from rag.ingest import TEXT_VERSION, read_as_typed
 from rag.types import Chunk, Document, Sentence
 
 FORMAT_VERSION = 1
@@ -118,7 +118,9 @@ class _DocPart:
 
 
 def _chunk_document(doc: Document, settings: Settings) -> _DocPart:
-    chunks = chunk_text(doc.doc_id, doc.text, settings.chunk_chars, settings.overlap_sentences)
+    chunks = chunk_text(
+        doc.doc_id, doc.text, settings.chunk_chars, settings.overlap_sentences, read_as_typed(doc)
+    )
     unique = sorted({s for c in chunks for s in c.sentences}, key=lambda s: (s.start, s.end))
     return _DocPart(doc, unique, chunks)
 

@@ -2,7 +2,7 @@
 handbook with an on-call table, an HTML office page with a table, a CSV, a two-page PDF and a Word
 file with a table.
 
-    python -m tests.sample_documents docs/sample-documents   # the README's copies
+    python -m tests.sample_documents docs/sample-formats   # the README's copies
 
 The PDF is drawn with fpdf2 and the .docx written with python-docx, so each test reads files made
 the way a user's tools make them, not fixtures saved once.
@@ -171,5 +171,5 @@ def write_samples(folder: Path) -> dict[str, Path]:
 
 
 if __name__ == "__main__":
-    for name in write_samples(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/sample-documents")):
+    for name in write_samples(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/sample-formats")):
         print(name)

@@ -55,6 +55,16 @@ def test_a_hard_wrap_is_not_a_sentence_end() -> None:
         assert text[chunk.start : chunk.end] == chunk.text
 
 
+def test_hard_wrapped_text_without_blank_lines_finds_its_paragraphs() -> None:
+    text = samples.MEETING_NOTES.replace("\n\n", "\n")
+    found = [text[a:b] for a, b in paragraphs(text, hard_wraps=True)]
+    assert found[0] == "Platform team meeting, 3 November 2026"  # a short line: a heading
+    assert found[1].startswith("Present:") and found[1].endswith("before the release.")
+    assert found[2].startswith("The budget") and len(found) == 3
+    assert len(paragraphs(text)) == len(text.splitlines())  # extracted text (HTML, PDF): a block a line
+    assert paragraphs("One.\nTwo.\nThree.", hard_wraps=True) == [(0, 4), (5, 9), (10, 16)]  # never joined
+
+
 def test_wrapped_text_is_quoted_as_written_with_the_reason_kept(docs_engine) -> None:  # type: ignore[no-untyped-def]
     answer = docs_engine.ask("Why does the release move to 17 November?")
     assert not answer.abstained, answer.answer
