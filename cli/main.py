@@ -14,14 +14,18 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from cli.terminal import format_answer, json_line, printable
 from rag.config import Settings
 from rag.errors import RagError
 from rag.types import Answer
 
-__all__ = ["build_parser", "format_answer", "main"]
+if TYPE_CHECKING:
+    from rag.index.indexer import IndexResult
+    from rag.index.store import BuildReport
+
+__all__ = ["build_parser", "change_summary", "format_answer", "main"]
 EXIT_USAGE = 2
 
 
@@ -84,8 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rag {_version()}", help="print the version")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
-    p = sub.add_parser("index", help="build or refresh the index (default: the article in seeds/)")
-    p.add_argument("paths", nargs="*", type=Path, help="files or folders of .txt, .md, .html")
+    p = sub.add_parser(
+        "index",
+        help="add documents to the index, or refresh it (default: the article in seeds/)",
+        description="Add PATHS to the index's documents (the ones it has stay), or with no PATHS "
+        "re-read the documents it records. --replace makes PATHS its only documents.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="files or folders of .txt, .md, .html, .csv, .pdf, .docx to add (none: re-read the recorded)",
+    )
+    p.add_argument("--replace", action="store_true", help="index only PATHS, dropping the documents it had")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     p.add_argument(
         "--follow-links",
@@ -94,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _index_dir(p)
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("remove", help="take documents out of the index (the files are left alone)")
+    p.add_argument(
+        "documents", nargs="+", help="a document as the index names it (e.g. notes.md), its path, or a folder"
+    )
+    _index_dir(p)
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("ask", help="ask a question; prints the answer and its quotes")
     p.add_argument("question", help="the question, or - to read it from standard input")
@@ -188,17 +210,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.index.embed import SentenceTransformerEmbedder
-    from rag.index.indexer import update_index
+    from rag.index.indexer import add_to_index, update_index
 
-    result = update_index(
-        settings,
-        SentenceTransformerEmbedder,
-        args.paths or None,
-        progress=sys.stderr.isatty(),
-        force=args.force,
-        follow_links=True if args.follow_links else (None if not args.paths else False),
-        seeds_if_new=args.index_dir is None,  # only the default index starts from the demo article
-    )
+    if args.replace and not args.paths:
+        raise RagError("--replace needs the documents to index instead, e.g. `rag index --replace ~/notes`")
+    if args.paths and not args.replace:
+        result = add_to_index(
+            settings,
+            SentenceTransformerEmbedder,
+            args.paths,
+            progress=sys.stderr.isatty(),
+            force=args.force,
+            follow_links=args.follow_links,
+        )
+    else:
+        result = update_index(
+            settings,
+            SentenceTransformerEmbedder,
+            args.paths or None,
+            progress=sys.stderr.isatty(),
+            force=args.force,
+            follow_links=True if args.follow_links else (None if not args.paths else False),
+            seeds_if_new=args.index_dir is None,  # only the default index starts from the demo article
+        )
+    _print_index_result(result, settings)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.index.embed import SentenceTransformerEmbedder
+    from rag.index.indexer import remove_from_index
+
+    result = remove_from_index(settings, SentenceTransformerEmbedder, args.documents, sys.stderr.isatty())
+    _print_index_result(result, settings)
+    return 0
+
+
+def _print_index_result(result: IndexResult, settings: Settings) -> None:
     for skipped in result.skipped:
         print(f"warning: skipped {printable(skipped.reason, newlines=False)}", file=sys.stderr)
     counts = result.store.manifest.get("counts") or {}
@@ -216,7 +264,33 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             f"{printable(str(settings.index_dir), newlines=False)} in {r.seconds:.1f}s: "
             f"{len(r.embedded_docs)} embedded, {len(r.reused_docs)} unchanged, {len(r.removed_docs)} removed"
         )
-    return 0
+        print(printable(change_summary(r), newlines=False))
+
+
+def change_summary(report: BuildReport) -> str:
+    """What a build did to the index's documents, in words.
+
+    >>> from rag.index.store import BuildReport
+    >>> report = BuildReport(embedded_docs=("a.md", "b.txt"), reused_docs=("c.txt",), added_docs=("a.md",))
+    >>> change_summary(report)
+    'added 1 document (a.md); changed 1 document (b.txt); removed none; 1 unchanged'
+    """
+    changed = tuple(d for d in report.embedded_docs if d not in report.added_docs)
+    said = [
+        _named("added", report.added_docs),
+        _named("changed", changed),
+        _named("removed", report.removed_docs),
+    ]
+    return "; ".join(said) + f"; {len(report.reused_docs):,} unchanged"
+
+
+def _named(verb: str, doc_ids: Sequence[str], shown: int = 5) -> str:
+    if not doc_ids:
+        return f"{verb} none"
+    names = ", ".join(doc_ids[:shown]) + (
+        f" and {len(doc_ids) - shown:,} more" if len(doc_ids) > shown else ""
+    )
+    return f"{verb} {_count(len(doc_ids), 'document')} ({names})"
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

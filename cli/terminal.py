@@ -51,7 +51,8 @@ def format_answer(answer: Answer, *, show_understood: bool = True) -> str:
         lines.append("")
         for i, c in enumerate(answer.citations, 1):
             lines.append(f"[{i}] “{printable(c.quote)}”")
-            lines.append(f"    {printable(c.doc_id, newlines=False)}, characters {c.start}-{c.end}")
+            page = f"page {c.page}, " if c.page is not None else ""
+            lines.append(f"    {printable(c.doc_id, newlines=False)}, {page}characters {c.start}-{c.end}")
     if answer.reply_kind() == "abstain" and answer.passages:
         lines += ["", "Closest passages (they may help):"]
         for p in answer.passages[:3]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from rag.errors import RagError
+from rag.index.pdf import page_at
 from rag.types import Citation, Document
 
 
@@ -28,11 +29,17 @@ def verify(citation: Citation, documents: Mapping[str, Document]) -> bool:
 
 
 def cite(doc: Document, start: int, end: int) -> Citation:
-    """A citation of doc.text[start:end], verified before it is returned."""
-    citation = Citation(doc.doc_id, start, end, doc.text[start:end])
+    """A citation of doc.text[start:end], verified before it is returned; a PDF's names its page."""
+    citation = Citation(doc.doc_id, start, end, doc.text[start:end], page_of(doc, start))
     if not verify(citation, {doc.doc_id: doc}):
         raise QuoteMismatchError(f"span {start}:{end} is not a quote of {doc.doc_id}")
     return citation
+
+
+def page_of(doc: Document, offset: int) -> int | None:
+    """The page of a PDF document holding `offset`; None for documents without pages."""
+    paged = doc.doc_id.lower().endswith(".pdf") or doc.source.lower().endswith(".pdf")
+    return page_at(doc.text, offset) if paged else None
 
 
 def verified(citations: Iterable[Citation], documents: Mapping[str, Document]) -> tuple[Citation, ...]:

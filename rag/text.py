@@ -86,7 +86,7 @@ LARGE_NUMBERS = [
     "billions",
 ]
 
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")  # words of 2+ characters, and single digits ("week 2")
 _WORD = re.compile(r"[\w’'-]+")
 
 # Words that shape a question but carry no topic: question words, auxiliaries, pronouns.

@@ -64,9 +64,16 @@ class Citation:
     start: int
     end: int
     quote: str  # invariant: document.text[start:end] == quote (checked by rag.cite.verify)
+    page: int | None = None  # the 1-based page of a PDF the quote starts on; None for unpaged documents
 
     def to_dict(self) -> dict[str, Any]:
-        return {"doc_id": self.doc_id, "start": self.start, "end": self.end, "quote": self.quote}
+        return {
+            "doc_id": self.doc_id,
+            "start": self.start,
+            "end": self.end,
+            "quote": self.quote,
+            "page": self.page,
+        }
 
 
 @dataclass(frozen=True)

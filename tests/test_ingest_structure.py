@@ -39,13 +39,18 @@ TRAVEL_PAGE = """<!doctype html><html><head><title>Trip costs</title></head><bod
 </body></html>"""
 
 
-def test_tables_rows_and_cells_are_separated() -> None:
+def test_table_rows_carry_their_header_and_cells_are_separated() -> None:
     text = html_to_text(TRAVEL_PAGE)
     lines = text.splitlines()
-    assert "Item | Cost" in lines
-    assert "Hotel (per night) | 150 euros" in lines
-    assert "Train ticket | 49 euros" in lines  # a block inside a cell stays in its row
+    assert "Item: Hotel (per night) · Cost: 150 euros" in lines
+    assert "Item: Train ticket · Cost: 49 euros" in lines  # a block inside a cell stays in its row
+    assert "Item | Cost" not in lines  # the header is in every row, not a line of its own
     assert "Hotel (per night)150 euros" not in text
+
+
+def test_a_table_without_a_header_row_keeps_its_cells_separated() -> None:
+    text = html_to_text("<table><tr><td>Kraków</td><td>ul. Lubicz 23</td></tr><tr><td>Oslo</td></tr></table>")
+    assert text.splitlines() == ["Kraków | ul. Lubicz 23", "Oslo"]
 
 
 def test_page_chrome_is_dropped_and_content_kept() -> None:
@@ -109,7 +114,7 @@ def test_markdown_is_parsed_to_text() -> None:
     lines = text.splitlines()
     assert lines[0] == "Holidays" and "Opening hours" in lines
     assert "The office closes on public holidays and on May Day." in lines
-    assert "Monday | 9 to 17" in lines and "Saturday | closed" in lines
+    assert "Day: Monday · Hours: 9 to 17" in lines and "Day: Saturday · Hours: closed" in lines
     assert "Call the front desk first." in lines
     assert "Use book(room=3) to reserve." in lines
     assert 'print("code stays")' in lines
@@ -140,7 +145,7 @@ def test_indexed_offsets_point_into_the_extracted_text(tmp_path: Path) -> None:
     (folder / "office.md").write_text(MARKDOWN, encoding="utf-8")
     settings = Settings(seeds_dir=folder, index_dir=tmp_path / "index")
     store = update_index(settings, FakeEmbedder).store
-    assert "Hotel (per night) | 150 euros" in store.documents["trip.html"].text
+    assert "Item: Hotel (per night) · Cost: 150 euros" in store.documents["trip.html"].text
     assert store.documents["office.md"].text == markdown_to_text(MARKDOWN)
     for chunk in store.chunks:
         assert store.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text

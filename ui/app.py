@@ -69,7 +69,10 @@ THEME = gr.themes.Default(
 )
 MAX_K = 10
 MAX_EXAMPLES = 4
-UPLOAD_LABEL = f"Add documents (.txt, .md, .html, {library.MAX_UPLOAD_BYTES // 2**20} MB each at most)"
+UPLOAD_LABEL = (
+    f"Add documents (.txt, .md, .html, .csv, .pdf, .docx, {library.MAX_UPLOAD_BYTES // 2**20} MB "
+    "each at most)"
+)
 SAVED_KEY = "rag-conversation"
 SAVE_JS = f"(v) => {{ try {{ localStorage.setItem('{SAVED_KEY}', v || ''); }} catch (e) {{}} }}"
 RESTORE_JS = (

@@ -1,7 +1,12 @@
 """Sentence-aware chunks that keep their character offsets.
 
-1. Split the text into paragraphs (blank lines; single newlines when the text has no blank line).
-2. Split each paragraph into sentences with pysbd, a rule-based splitter that needs no download.
+1. Split the text into paragraphs (blank lines; single newlines when the text has no blank line,
+   unless its lines are plainly hard-wrapped: then lines that end a sentence short of the width).
+2. Split each paragraph into sentences with pysbd, a rule-based splitter that needs no download,
+   with the hard wrap undone: a line break inside a paragraph is read as a space (the splitter reads
+   a copy of the same length, so offsets still point into the text as written). A table row
+   ("Week: 3 · Backup: Mei Lin", "Kraków | ul. Lubicz 23") is one sentence, never split, and a line
+   that starts a list item ("- ", "2. ") starts a new sentence.
 3. Pack whole sentences into chunks of at most `chunk_chars` characters; a chunk never crosses a
    paragraph and never cuts a sentence; the last `overlap` sentences of a chunk open the next one.
 
@@ -18,10 +23,20 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from rag.index.formats import is_table_row
 from rag.types import Chunk, Sentence
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _NEWLINE = re.compile(r"\n")
+_LINE = re.compile(r"[^\n]*\n?")
+_SENTENCE_ENDS = (".", "!", "?", ":", '"', "”", "’", "'", ")")
+# a text without blank lines is hard-wrapped when this share of its lines stop mid-sentence; then a
+# line shorter than _SHORT_LINE of the wrap width that ends a sentence ends a paragraph
+_WRAPPED_SHARE = 0.5
+_SHORT_LINE = 0.85
+_HEADING_LINE = 0.6  # a line shorter than this share of the width ends a paragraph even without a full stop
+# a line that opens a list item: "- ", "* ", "+ ", "• ", "1. ", "2) ", "a) "
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•‣◦]|\d{1,3}[.)]|[a-zA-Z][)])[ \t]")
 # pysbd gets slow on very long inputs without punctuation; feed it bounded pieces
 _MAX_SEGMENT_CHARS = 20_000
 
@@ -33,27 +48,131 @@ def _segmenter():  # type: ignore[no-untyped-def]
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
-def paragraphs(text: str) -> list[tuple[int, int]]:
-    """Spans of the non-blank paragraphs of `text`, trimmed of surrounding white space."""
-    splitter = _BLANK_LINE if _BLANK_LINE.search(text) else _NEWLINE
-    spans: list[tuple[int, int]] = []
+def paragraphs(text: str, hard_wraps: bool = False) -> list[tuple[int, int]]:
+    r"""Spans of the non-blank paragraphs of `text`, trimmed of surrounding white space.
+
+    Blank lines end paragraphs. A text without any is a paragraph a line, unless `hard_wraps` (text
+    as a person typed it, not extracted from markup) and its lines are plainly hard-wrapped (most
+    of them long and stopping mid-sentence): then a paragraph ends at a line that ends a sentence
+    well short of the wrap width.
+
+    >>> t = "One line per paragraph.\nAnother one."
+    >>> [t[a:b] for a, b in paragraphs(t)]
+    ['One line per paragraph.', 'Another one.']
+    >>> t = "A long sentence that was\nwrapped at a width.\nA new one starts here and\nends.\nLast one."
+    >>> [t[a:b] for a, b in paragraphs(t, hard_wraps=True)]
+    ['A long sentence that was\nwrapped at a width.', 'A new one starts here and\nends.', 'Last one.']
+    """
+    if not _BLANK_LINE.search(text):
+        lines = [span for span in _split_at(text, _NEWLINE) if span]
+        wrapped = hard_wraps and _hard_wrapped(text, lines)
+        return _wrapped_paragraphs(text, lines) if wrapped else lines
+    return [span for span in _split_at(text, _BLANK_LINE) if span]
+
+
+def _split_at(text: str, splitter: re.Pattern[str]) -> list[tuple[int, int] | None]:
+    spans: list[tuple[int, int] | None] = []
     pos = 0
     for match in [*splitter.finditer(text), None]:
         end = match.start() if match else len(text)
-        span = _trim(text, pos, end)
-        if span:
-            spans.append(span)
+        spans.append(_trim(text, pos, end))
         if match:
             pos = match.end()
     return spans
 
 
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip().endswith(_SENTENCE_ENDS)
+
+
+def _hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
+    """Whether most lines (the last aside) are long and stop mid-sentence, as a hard wrap leaves them
+    (a heading or a list item is short)."""
+    inner = lines[:-1]
+    if len(inner) < 2:
+        return False
+    width = _width(lines)
+    open_ended = sum(
+        1
+        for a, b in inner
+        if b - a >= 0.5 * width and not _ends_sentence(text[a:b]) and not is_table_row(text[a:b])
+    )
+    return open_ended >= _WRAPPED_SHARE * len(inner)
+
+
+def _wrapped_paragraphs(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Lines joined into paragraphs: one ends after a line that ends a sentence short of the width
+    the text is wrapped at, after a line far shorter than the width (a heading), or before a list
+    item or a table row."""
+    width = _width(lines)
+    spans: list[tuple[int, int]] = []
+    start = lines[0][0]
+    for (a, b), following in zip(lines, [*lines[1:], None], strict=True):
+        line = text[a:b]
+        # a paragraph's inner lines run close to the width: a short line ends it (or is a heading)
+        ends = b - a < _SHORT_LINE * width and (_ends_sentence(line) or b - a < _HEADING_LINE * width)
+        breaks = following is not None and _starts_block(text[following[0] : following[1]])
+        if following is None or ends or breaks or is_table_row(line):
+            spans.append((start, b))
+            if following is not None:
+                start = following[0]
+    return spans
+
+
+def _width(lines: list[tuple[int, int]]) -> int:
+    """The width the lines are wrapped at: the 90th percentile of their lengths."""
+    return sorted(b - a for a, b in lines)[int(0.9 * (len(lines) - 1))]
+
+
+def _starts_block(line: str) -> bool:
+    return bool(_LIST_ITEM.match(line)) or is_table_row(line)
+
+
 def sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentence]:
-    """Sentence spans inside text[start:end], each trimmed of white space, in order, not overlapping."""
+    r"""Sentence spans inside text[start:end], each trimmed of white space, in order, not overlapping.
+
+    Line breaks are read as spaces (a hard wrap is not a sentence end); a table row is one sentence.
+
+    >>> t = "The move is on 17 November, because the\nlease ends. Ask Mei.\nKraków | ul. Lubicz 23 | 9:00"
+    >>> [t[s.start : s.end] for s in sentences(t)]
+    ['The move is on 17 November, because the\nlease ends.', 'Ask Mei.', 'Kraków | ul. Lubicz 23 | 9:00']
+    """
     end = len(text) if end is None else end
     found: list[Sentence] = []
+    for run_start, run_end, row in _runs(text, start, end):
+        if row:
+            trimmed = _trim(text, run_start, run_end)
+            found += [Sentence(*trimmed)] if trimmed else []
+        else:
+            found += _split(text, run_start, run_end)
+    return _fill_gaps(text, start, end, found)
+
+
+def _runs(text: str, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, is_table_row) pieces of text[start:end]: each table row alone, the lines between
+    rows as one run, a new run where a list item starts."""
+    run = start
+    for line in _LINE.finditer(text, start, end):
+        if not line.group():
+            break
+        body = line.group().rstrip("\r\n")
+        if is_table_row(body):
+            if run < line.start():
+                yield run, line.start(), False
+            yield line.start(), line.start() + len(body), True
+            run = line.end()
+        elif _LIST_ITEM.match(body) and run < line.start():
+            yield run, line.start(), False
+            run = line.start()
+    if run < end:
+        yield run, end, False
+
+
+def _split(text: str, start: int, end: int) -> list[Sentence]:
+    """pysbd's sentences of text[start:end], read with its line breaks as spaces."""
+    found: list[Sentence] = []
     for piece_start, piece_end in _pieces(text, start, end):
-        piece = text[piece_start:piece_end]
+        piece = _unwrapped(text[piece_start:piece_end])
         cursor = 0
         for span in _segmenter().segment(piece):
             # pysbd's spans are usually exact; locate the sentence text to be sure
@@ -64,13 +183,21 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentenc
             cursor = at + len(span.sent)
             if trimmed:
                 found.append(Sentence(*trimmed))
-    return _fill_gaps(text, start, end, found)
+    return found
 
 
-def chunk_text(doc_id: str, text: str, chunk_chars: int = 400, overlap: int = 1) -> list[Chunk]:
-    """Chunks of `text`; for every chunk, text[chunk.start:chunk.end] == chunk.text."""
+def _unwrapped(piece: str) -> str:
+    """The piece with its line breaks as spaces: the same length, so every offset still holds."""
+    return piece.replace("\r", " ").replace("\n", " ")
+
+
+def chunk_text(
+    doc_id: str, text: str, chunk_chars: int = 400, overlap: int = 1, hard_wraps: bool = False
+) -> list[Chunk]:
+    """Chunks of `text`; for every chunk, text[chunk.start:chunk.end] == chunk.text. `hard_wraps`:
+    the text is as a person typed it (.txt), whose lines may be hard-wrapped (see `paragraphs`)."""
     chunks: list[Chunk] = []
-    for p_index, (p_start, p_end) in enumerate(paragraphs(text)):
+    for p_index, (p_start, p_end) in enumerate(paragraphs(text, hard_wraps)):
         sents = sentences(text, p_start, p_end)
         for c_index, group in enumerate(_pack(sents, chunk_chars, overlap)):
             start, end = group[0].start, group[-1].end

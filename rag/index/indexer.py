@@ -32,7 +32,7 @@ from rag.errors import (
     NoDocumentsError,
 )
 from rag.index.embed import Embedder
-from rag.index.ingest import TEXT_VERSION, Skipped, discover_files, load_documents, sha256_bytes
+from rag.index.ingest import FORMATS, TEXT_VERSION, Skipped, discover_files, load_documents, sha256_bytes
 from rag.index.store import (
     BuildReport,
     Store,
@@ -157,7 +157,7 @@ def update_index(
         docs, skipped = read_documents(files, previous, settings.max_document_bytes)
         skipped = outside + skipped
         if not docs:
-            detail = "; ".join(s.reason for s in skipped) or "no .txt, .md or .html files"
+            detail = "; ".join(s.reason for s in skipped) or f"no {FORMATS} files"
             raise NoDocumentsError(f"nothing to index in {', '.join(map(str, sources))}: {detail}")
         current = {d.doc_id: d.sha256 for d in docs}
         recorded_follow = bool(previous and previous.manifest.get("follow_links") is True)
@@ -172,6 +172,102 @@ def update_index(
         extra: dict[str, Any] = {"follow_links": True} if follow else {}
         save(store, settings.index_dir, [str(s) for s in sources], report, extra)
         return IndexResult(store, report, tuple(skipped), False, reason or "documents changed")
+
+
+def add_to_index(
+    settings: Settings,
+    embedder_factory: Callable[[], Embedder],
+    paths: Sequence[Path],
+    progress: bool = False,
+    force: bool = False,
+    *,
+    follow_links: bool = False,
+) -> IndexResult:
+    """Add `paths` to the sources the index records (a brand-new index: just `paths`) and bring it
+    up to date; the documents already in it stay. `follow_links` True turns link following on."""
+    check_location(settings.index_dir)
+    try:
+        recorded = recorded_sources(settings.index_dir)
+    except IndexCorruptError:
+        recorded = None  # its record of sources is lost: what is named now is all there is to read
+    sources = combined_sources(recorded[0], paths) if recorded else list(paths)
+    follow = follow_links or bool(recorded and recorded[1])
+    return update_index(settings, embedder_factory, sources, progress, force, follow_links=follow)
+
+
+def combined_sources(recorded: Sequence[Path], added: Sequence[Path]) -> list[Path]:
+    """The recorded sources with `added` joined to them: a path the sources already hold (itself, or
+    inside a recorded folder) adds nothing; a recorded source inside an added folder is taken in by it.
+
+    >>> [str(p) for p in combined_sources([Path("/d/notes")], [Path("/d/notes/a.txt"), Path("/d/b.md")])]
+    ['/d/notes', '/d/b.md']
+    """
+    result = [Path(p) for p in recorded]
+    for path in added:
+        new = Path(path).resolve()
+        if any(new == old or new.is_relative_to(old) for old in result):
+            continue
+        result = [old for old in result if not old.is_relative_to(new)] + [new]
+    return result
+
+
+def remove_from_index(
+    settings: Settings, embedder_factory: Callable[[], Embedder], names: Sequence[str], progress: bool = False
+) -> IndexResult:
+    """Take documents out of the index: each name is a document's id (as `rag ask` cites it), the
+    path of a document, or a recorded source (a file or a whole folder). A folder the removed file
+    was in is kept as its other files. The files themselves are never touched."""
+    require_index(settings.index_dir)
+    recorded = recorded_sources(settings.index_dir)
+    store, reason = _try_load(settings, settings.model_name)
+    if recorded is None or store is None:
+        raise IndexCorruptError(
+            f"the index in {settings.index_dir} cannot be read ({_cause(reason)}); rebuild it with "
+            f"{rebuild_command(settings.index_dir)} naming only the documents to keep"
+        )
+    sources, follow = recorded
+    for name in names:
+        sources = sources_without(sources, _source_of(name, store, sources, settings.index_dir), follow)
+    if not sources:
+        raise NoDocumentsError(
+            f"removing {', '.join(names)} would leave the index in {settings.index_dir} with no documents; "
+            f"add others first ({rebuild_command(settings.index_dir)}) or delete the folder"
+        )
+    return update_index(settings, embedder_factory, sources, progress, follow_links=follow)
+
+
+def _source_of(name: str, store: Store, sources: Sequence[Path], index_dir: Path) -> Path:
+    """The file or folder a name given to `rag remove` stands for."""
+    doc = store.documents.get(name)
+    if doc is not None and doc.source:
+        return Path(doc.source)
+    path = Path(name).expanduser().resolve()
+    held = [Path(d.source).resolve() for d in store.documents.values() if d.source]
+    if any(path == p or p.is_relative_to(path) for p in held) or path in [s.resolve() for s in sources]:
+        return path
+    names = sorted(store.documents)
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    raise NoDocumentsError(
+        f"{name!r} is neither a document in the index in {index_dir} nor a source of it; "
+        f"its documents are: {shown}"
+    )
+
+
+def sources_without(sources: Sequence[Path], path: Path, follow_links: bool = False) -> list[Path]:
+    """The sources with `path` (a file or folder) left out: a recorded folder holding it becomes
+    its other files, a recorded source inside it goes with it."""
+    path = path.resolve()
+    kept: list[Path] = []
+    for source in sources:
+        resolved = source.resolve()
+        if resolved == path or resolved.is_relative_to(path):
+            continue
+        if resolved.is_dir() and path.is_relative_to(resolved):
+            files, _ = discover_files([source], follow_links)
+            kept += [file for file, _ in files if not file.resolve().is_relative_to(path)]
+        else:
+            kept.append(source)
+    return kept
 
 
 def open_index(settings: Settings, embedder_factory: Callable[[], Embedder]) -> IndexResult:

@@ -3,8 +3,10 @@
 Plain text is decoded from the raw bytes (no newline translation): UTF-8, with a leading
 byte-order mark dropped, or UTF-16/UTF-32 when the file starts with their byte-order mark (or is
 plainly UTF-16 without one). HTML and Markdown are converted to text that keeps their structure
-(rag.index.formats: headings and list items as lines, table cells separated, page chrome dropped);
-offsets then refer to that extracted text, which the index keeps beside itself.
+(rag.index.formats: headings and list items as lines, table rows with their header, page chrome
+dropped), and so are CSV files (a row a line, with its header), PDF (rag.index.pdf: paragraphs a
+line, pages opening with a form feed) and Word .docx (rag.index.docx); offsets then refer to that
+extracted text, which the index keeps beside itself.
 
 Discovery never leaves the folders it is given: a symbolic link whose target lies outside its
 folder (`notes.txt -> /etc/passwd`) is skipped with a reason, unless links are followed on purpose.
@@ -13,6 +15,7 @@ folder (`notes.txt -> /etc/passwd`) is skipped with a reason, unless links are f
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
@@ -20,18 +23,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import DocumentError, NoDocumentsError
-from rag.index.formats import html_to_text, markdown_to_text
+from rag.index.docx import docx_to_text
+from rag.index.formats import csv_to_text, html_to_text, markdown_to_text
+from rag.index.pdf import pdf_to_text
 from rag.types import Document
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+CSV_SUFFIXES = {".csv"}
+PDF_SUFFIXES = {".pdf"}
+DOCX_SUFFIXES = {".docx"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | CSV_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
+FORMATS = ".txt, .md, .html, .csv, .pdf or .docx"  # as a message names them
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 
 # How documents are turned into text; an index built under another version re-reads its documents
-# (2: structure-keeping HTML and parsed Markdown, byte-order marks dropped, UTF-16 and UTF-32 read).
-TEXT_VERSION = 2
+# (2: structure-keeping HTML and parsed Markdown, byte-order marks dropped, UTF-16 and UTF-32 read;
+# 3: an HTML/Markdown paragraph's line breaks read as spaces, table rows carry their header, CSV, PDF
+# and .docx read; and chunking: a hard wrap is not a sentence end, a table row is one sentence).
+TEXT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ def discover_files(
     for root in paths:
         root = Path(root)
         if not root.exists():
-            raise NoDocumentsError(f"{root} does not exist; give a file or a folder of .txt, .md or .html")
+            raise NoDocumentsError(f"{root} does not exist; give a file or a folder of {FORMATS} files")
         if root.is_file():
             _add(found, root.name, root.resolve())
             continue
@@ -133,13 +144,18 @@ def read_document(path: Path, doc_id: str, max_bytes: int) -> Document:
 
 
 def parse_document(data: bytes, doc_id: str, path: Path) -> Document:
+    suffix = path.suffix.lower()
+    if suffix in PDF_SUFFIXES or suffix in DOCX_SUFFIXES:
+        text = pdf_to_text(data, path) if suffix in PDF_SUFFIXES else docx_to_text(data, path)
+        if not text.strip():
+            raise DocumentError(f"{path}: has no text to index (an empty document)")
+        return Document(doc_id=doc_id, text=text, sha256=sha256_bytes(data), source=str(path))
     raw = decode_text(data, path)
     try:
-        text = _to_text(raw, path.suffix.lower())
-    except (AssertionError, ValueError) as exc:  # the parser gives up on some malformed markup
-        raise DocumentError(
-            f"{path}: cannot be read as HTML ({exc}); fix the markup or save it as .txt"
-        ) from exc
+        text = _to_text(raw, suffix)
+    except (AssertionError, ValueError, csv.Error) as exc:  # the parser gives up on malformed input
+        kind = "CSV" if suffix in CSV_SUFFIXES else "HTML"
+        raise DocumentError(f"{path}: cannot be read as {kind} ({exc}); fix it or save it as .txt") from exc
     if not text.strip():
         raise DocumentError(f"{path}: has no text to index (empty or only white space/markup)")
     return Document(doc_id=doc_id, text=text, sha256=sha256_bytes(data), source=str(path))
@@ -177,9 +193,7 @@ def decode_text(data: bytes, path: Path) -> str:
             raise DocumentError(f"{path}: looks binary (contains NUL characters); only text is read")
         return text
     if b"\x00" in body[:65536]:
-        raise DocumentError(
-            f"{path}: looks binary (contains NUL bytes); only text, Markdown and HTML are read"
-        )
+        raise DocumentError(f"{path}: looks binary (contains NUL bytes); only {FORMATS} files are read")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -203,6 +217,17 @@ def _bomless_utf16(data: bytes) -> str:
     return ""
 
 
+def read_as_typed(doc: Document) -> bool:
+    """Whether the document's text is the file as a person typed it (plain text), not text
+    extracted from markup or a layout, whose lines are its blocks.
+
+    >>> read_as_typed(Document("notes.txt", "", "")), read_as_typed(Document("a.md", "", "", "/d/a.md"))
+    (True, False)
+    """
+    suffix = Path(doc.source or doc.doc_id).suffix.lower()
+    return suffix not in (SUPPORTED_SUFFIXES - TEXT_SUFFIXES) | MARKDOWN_SUFFIXES
+
+
 def load_documents(files: Iterable[tuple[Path, str]], max_bytes: int) -> tuple[list[Document], list[Skipped]]:
     """Read every file; the bad ones are skipped with a reason, the good ones kept."""
     docs: list[Document] = []
@@ -221,6 +246,8 @@ def _to_text(raw: str, suffix: str) -> str:
         return html_to_text(raw)
     if suffix in MARKDOWN_SUFFIXES:
         return markdown_to_text(raw)
+    if suffix in CSV_SUFFIXES:
+        return csv_to_text(raw)
     return raw
 
 

@@ -20,12 +20,12 @@ from rag.config import Settings
 from rag.errors import RagError
 from rag.index.embed import Embedder
 from rag.index.indexer import IndexResult, default_sources, update_index
-from rag.index.ingest import SUPPORTED_SUFFIXES, discover
+from rag.index.ingest import FORMATS, SUPPORTED_SUFFIXES, discover
 from rag.types import Document
 
 UPLOADS = "uploads"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-UPLOAD_SUFFIXES = (".txt", ".md", ".html")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".csv", ".pdf", ".docx")
 _UNSAFE = re.compile(r"[^\w.+-]+")
 
 
@@ -53,7 +53,7 @@ class Change:
 def add_files(settings: Settings, embedder_factory: Callable[[], Embedder], files: Sequence[Path]) -> Change:
     """Copy uploaded `files` into the index's uploads folder and index them with the rest."""
     if not files:
-        raise LibraryError("no file was given; choose one or more .txt, .md or .html files")
+        raise LibraryError(f"no file was given; choose one or more {FORMATS} files")
     checked = [(Path(f), safe_name(Path(f).name)) for f in files]
     for path, _ in checked:
         size = path.stat().st_size
@@ -126,7 +126,7 @@ def safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name
     suffix = Path(base).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LibraryError(f"{base} is not a .txt, .md or .html file; only those can be uploaded")
+        raise LibraryError(f"{base} is not a {FORMATS} file; only those can be uploaded")
     stem = _UNSAFE.sub("_", Path(base).stem).strip("._") or "document"
     return stem[:100] + suffix
 

@@ -35,7 +35,7 @@ from rag.config import Settings
 from rag.errors import DiskFullError, IndexCorruptError, IndexMismatchError
 from rag.index.chunk import chunk_text
 from rag.index.embed import Embedder
-from rag.index.ingest import TEXT_VERSION
+from rag.index.ingest import TEXT_VERSION, read_as_typed
 from rag.types import Chunk, Document, Sentence
 
 FORMAT_VERSION = 1
@@ -70,6 +70,7 @@ class BuildReport:
     removed_docs: tuple[str, ...] = ()
     sentences_embedded: int = 0
     seconds: float = 0.0
+    added_docs: tuple[str, ...] = ()  # of embedded_docs, those the previous index did not hold
 
 
 # ---------------------------------------------------------------- build
@@ -102,6 +103,7 @@ def build(
         reused_docs=tuple(p.doc.doc_id for p in parts if p not in to_embed),
         removed_docs=tuple(sorted(old_ids - {d.doc_id for d in docs})),
         sentences_embedded=len(texts),
+        added_docs=tuple(p.doc.doc_id for p in to_embed if p.doc.doc_id not in old_ids),
         seconds=time.perf_counter() - t0,
     )
     return store, report
@@ -116,7 +118,9 @@ class _DocPart:
 
 
 def _chunk_document(doc: Document, settings: Settings) -> _DocPart:
-    chunks = chunk_text(doc.doc_id, doc.text, settings.chunk_chars, settings.overlap_sentences)
+    chunks = chunk_text(
+        doc.doc_id, doc.text, settings.chunk_chars, settings.overlap_sentences, read_as_typed(doc)
+    )
     unique = sorted({s for c in chunks for s in c.sentences}, key=lambda s: (s.start, s.end))
     return _DocPart(doc, unique, chunks)
 
