@@ -55,9 +55,13 @@ _SYNONYMS = {w: group[0] for group in (("release", "free"), ("begin", "start"), 
 _FRAMING = frozenset({"also", "according", "reportedly", "still", "both", "all", "together", "instead"})
 _NON_CONTENT_POS = frozenset({"AUX", "DET", "ADP", "CCONJ", "SCONJ", "PART", "PRON", "PUNCT", "SPACE", "SYM"})
 _LIGHT_VERBS = frozenset({"be", "have", "do"})
+# prepositions that state a relation of place, time or direction: "under 12" is not "over 12"
+_RELATION_WORDS = frozenset(
+    "inside outside before after above below under over without within from into since until".split()
+)
 # links by which a word describes the word above it ("a 69-year-old philosopher", "Losik, a journalist")
 _ATTRIBUTE_LINKS = frozenset(
-    {"compound", "amod", "nummod", "quantmod", "npadvmod", "appos", "poss", "nmod", "advmod", "flat", "case"}
+    {"compound", "amod", "nummod", "quantmod", "npadvmod", "appos", "poss", "nmod", "advmod", "flat", "case", "acl"}
 )
 _PREDICATE_LINKS = frozenset({"attr", "acomp", "oprd"})  # "X is a journalist", "X was named Banker"
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
@@ -123,6 +127,8 @@ def parse(text: str) -> Any:
 
 def _is_content(t: Any) -> bool:
     if t.like_num or t.pos_ == "NUM":
+        return True
+    if t.pos_ == "ADP" and t.lower_ in _RELATION_WORDS:
         return True
     if t.lower_ in NEGATORS or t.lower_ in _FRAMING or t.pos_ in _NON_CONTENT_POS:
         return False
@@ -339,10 +345,42 @@ def _separated(a: Any, b: Any) -> bool:
     return False
 
 
-def _linked(a: Any, b: Any) -> bool:
+def _linked(a: Any, b: Any, near: bool = False) -> bool:
     """Does one word describe the other, or what the other is ("Belarus's airline, Belavia": Belarus
-    describes the airline, which is Belavia)?"""
+    describes the airline, which is Belavia)? `near`: `a` describes `b` directly."""
+    if near:
+        described = _described(a)
+        return bool(described) and described[0].i in _same(b)
     return bool(_same(b) & _with_described(a)) or bool(_same(a) & _with_described(b))
+
+
+def _is_figure(t: Any) -> bool:
+    return bool(t.like_num or t.pos_ == "NUM")
+
+
+def _context(t: Any) -> set[str]:
+    """The function words that say what a figure is: the preposition over its phrase ("within 15
+    minutes", "for one week") and a distributive determiner ("every nine weeks")."""
+    noun = t.head if t.dep_ in ("nummod", "quantmod") and t.head.i != t.i else t
+    while noun.dep_ in ("nummod", "quantmod", "compound") and noun.head.i != noun.i:
+        noun = noun.head  # "150 million pounds"
+    out = {c.lower_ for c in noun.children if c.lower_ in ("every", "each", "per")}
+    if noun.dep_ == "pobj":
+        out.add(noun.head.lower_)
+    return out
+
+
+def _other_clause(c: Any, q: Any, align: dict[int, list[Any]]) -> bool:
+    """Does `q` belong to another clause than the one `c` is in (so its negation is not c's)?"""
+    ch, qh = _clause(c), _clause(q)
+    return ch.i != c.i and qh.i != q.i and ch.i in align and all(m.i != qh.i for m in align[ch.i])
+
+
+def _clause(t: Any) -> Any:
+    node = t
+    while not _is_clause_head(node) and node.head.i != node.i:
+        node = node.head
+    return node
 
 
 def _same(t: Any) -> set[int]:
@@ -354,8 +392,9 @@ def _same(t: Any) -> set[int]:
         pairs = [(node, node.head)] if node.head.i != node.i else []
         pairs += [(c, node) for c in node.children]
         for child, head in pairs:
+            quantities = all(any(g.dep_ == "nummod" for g in w.children) for w in (child, head))
             same = (
-                child.dep_ in ("appos", "flat")
+                (child.dep_ in ("appos", "flat") and not quantities)  # "2 tablets every 6 hours" is two things
                 or (child.dep_ == "compound" and child.pos_ == head.pos_ == "PROPN")
                 or (child.dep_ == "conj" and _may_share(child))
             )
@@ -472,12 +511,16 @@ def _role_mismatch(cverb: Any, qverb: Any, align: dict[int, list[Any]]) -> str |
     c_agent, c_others = _roles(cverb)
     q_agent, q_others = _roles(qverb)
 
-    def named(t: Any) -> list[Any]:  # the claim's words naming the argument: its head and compounds
-        words = [t, *(c for c in t.children if c.dep_ in ("compound", "flat", "amod", "nummod"))]
+    def named(t: Any) -> list[Any]:  # the claim's words naming the argument: its head, compounds, figures
+        words, stack = [], [t]
+        while stack:
+            w = stack.pop()
+            words.append(w)
+            stack.extend(c for c in w.children if c.dep_ in ("compound", "flat", "amod", "nummod", "quantmod"))
         return [w for w in words if _is_content(w) and w.pos_ != "PRON"]
 
     def inside(ct: Any, qt: Any) -> bool:
-        span = {w.i for w in _phrase(qt)}
+        span = {w.i for same in _same(qt) for w in _phrase(qt.doc[same])}
         words = named(ct)
         return bool(words) and all(any(m.i in span for m in align.get(w.i, ())) for w in words)
 
@@ -502,16 +545,19 @@ def _compare(claim: list[Any], sent: Any) -> tuple[int, str]:
     missing = [c.text for c in claim if not align[c.i]]
     if missing:
         return 0, f"not stated in one quote sentence: {', '.join(dict.fromkeys(missing))}"
-    for c in claim:  # 2. polarity
-        if not any(_polarity(q) == _polarity(c) for q in align[c.i]):
+    for c in claim:  # 2. polarity, of the words of the same clause
+        if not any(_polarity(q) == _polarity(c) or _other_clause(c, q, align) for q in align[c.i]):
             side = "negated" if _polarity(c) else "not negated"
             return 1, f"'{c.text}' is {side} in the claim but not in"
     for c in claim:  # 3. attributes stay with what they describe
-        for holder in _described(c):
+        for n, holder in enumerate(_described(c)):
             if not _is_content(holder) or holder.i not in align:
                 continue
-            if not any(_linked(q, h) for q in align[c.i] for h in align[holder.i]):
+            near = n == 0 and _is_figure(c)  # a figure counts what it is next to: "6 tablets", not "6 hours"
+            if not any(_linked(q, h, near) for q in align[c.i] for h in align[holder.i]):
                 return 2, f"'{holder.text}' is not the one who is '{c.text}' in"
+        if _is_figure(c) and not any(_context(q) == _context(c) or not _context(q) or not _context(c) for q in align[c.i]):
+            return 2, f"'{c.text}' is said with '{' '.join(sorted(_context(c))) or 'nothing'}' only in the claim, in"
     for i, a in enumerate(claim):  # 4. words joined in the claim are joined in the quote
         for b in claim[i + 1 :]:
             if _separated(a, b):
