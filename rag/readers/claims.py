@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -149,6 +150,12 @@ def _stem(word: str) -> str:
     return str(_stemmer().stemWord(word))
 
 
+def _fold(word: str) -> str:
+    """Without accents, with straight apostrophes: "Zürich" -> "zurich"."""
+    decomposed = unicodedata.normalize("NFKD", word.replace("’", "'"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _number(text: str) -> str | None:
     plain = text.lower().replace(",", "")
     if re.fullmatch(r"\d+(\.\d+)?", plain):
@@ -161,7 +168,7 @@ def _keys(t: Any) -> set[str]:
     value = _number(t.text)
     if value is not None:
         return {"#" + value}
-    low, lemma = t.lower_.replace("’", "'"), t.lemma_.lower()
+    low, lemma = _fold(t.lower_), _fold(t.lemma_.lower())
     keys = {low, lemma, _stem(low), _stem(lemma), _SYNONYMS.get(lemma, lemma)}
     if t.text[:1].isupper() and len(low) >= _PREFIX:
         keys.add("P:" + low[:_PREFIX])
@@ -269,6 +276,9 @@ def _described(t: Any) -> list[Any]:
             out.append(a)
             node = a
             continue
+        owner = _possessor(node)
+        if owner is not None and all(o.i != owner.i for o in out):
+            out.append(owner)  # "Lithuania did not reopen its border crossings": Lithuania's crossings
         if node.dep_ in _PREDICATE_LINKS:
             subject = _subject(node.head)
             if subject is not None:
@@ -298,6 +308,14 @@ def _described(t: Any) -> list[Any]:
         node = node.head
         out.append(node)
     return out
+
+
+def _possessor(t: Any) -> Any | None:
+    """What 'its'/'their'/'his'/'her' in front of `t` stands for: the subject of `t`'s clause."""
+    if not any(c.dep_ == "poss" and c.lower_ in ("its", "their", "his", "her") for c in t.children):
+        return None
+    subject = _subject(_clause(t))
+    return subject if subject is not None and subject.i != t.i and subject.pos_ != "PRON" else None
 
 
 def _may_share(t: Any) -> bool:
@@ -524,6 +542,15 @@ def _role_mismatch(cverb: Any, qverb: Any, align: dict[int, list[Any]]) -> str |
         words = named(ct)
         return bool(words) and all(any(m.i in span for m in align.get(w.i, ())) for w in words)
 
+    q_objects = [o for o in q_others if o.dep_ == "dobj"]
+    ergative = (  # "the crossings did not reopen" ~ "Lithuania did not reopen its crossings"
+        c_agent is not None
+        and not any(c.dep_ in ("dobj", "dative") for c in cverb.children)
+        and not _passive(cverb)
+        and any(m.i in {w.i for w in _phrase(o)} for o in q_objects for m in align.get(c_agent.i, ()))
+    )  # the claim's other words about the agent are checked as attributes (step 3)
+    if ergative:
+        return None
     if c_agent is not None and q_agent is not None and named(c_agent) and not inside(c_agent, q_agent):
         return f"'{c_agent.text}' is not the one who {cverb.lemma_}s"
     for arg in c_others:
@@ -539,34 +566,34 @@ def _role_mismatch(cverb: Any, qverb: Any, align: dict[int, list[Any]]) -> str |
 # ---------------------------------------------------------------- the check
 
 
-def _compare(claim: list[Any], sent: Any) -> tuple[int, str]:
+def _compare(claim: list[Any], sent: Any) -> tuple[float, str]:
     """(how far the sentence got, why it does not state the claim; '' when it does)."""
     align = _align(claim, sent)
     missing = [c.text for c in claim if not align[c.i]]
     if missing:
-        return 0, f"not stated in one quote sentence: {', '.join(dict.fromkeys(missing))}"
+        return -len(missing), f"not stated in one quote sentence: {', '.join(dict.fromkeys(missing))}"
     for c in claim:  # 2. polarity, of the words of the same clause
         if not any(_polarity(q) == _polarity(c) or _other_clause(c, q, align) for q in align[c.i]):
             side = "negated" if _polarity(c) else "not negated"
-            return 1, f"'{c.text}' is {side} in the claim but not in"
+            return 1, f"'{c.text}' is {side} in the claim but not"
     for c in claim:  # 3. attributes stay with what they describe
         for n, holder in enumerate(_described(c)):
             if not _is_content(holder) or holder.i not in align:
                 continue
             near = n == 0 and _is_figure(c)  # a figure counts what it is next to: "6 tablets", not "6 hours"
             if not any(_linked(q, h, near) for q in align[c.i] for h in align[holder.i]):
-                return 2, f"'{holder.text}' is not the one who is '{c.text}' in"
+                return 2, f"'{holder.text}' is not the one who is '{c.text}'"
         if _is_figure(c) and not any(_context(q) == _context(c) or not _context(q) or not _context(c) for q in align[c.i]):
-            return 2, f"'{c.text}' is said with '{' '.join(sorted(_context(c))) or 'nothing'}' only in the claim, in"
+            return 2, f"'{c.text}' is said with '{' '.join(sorted(_context(c))) or 'nothing'}' only in the claim"
     for i, a in enumerate(claim):  # 4. words joined in the claim are joined in the quote
         for b in claim[i + 1 :]:
             if _separated(a, b):
                 continue
             if not any(not _separated(qa, qb) for qa in align[a.i] for qb in align[b.i]):
-                return 3, f"'{a.text}' and '{b.text}' come from different parts of"
+                return 3, f"'{a.text}' and '{b.text}' come from different parts"
     for c in claim:
         if _misplaced(c, align):
-            return 3, f"'{c.text}' is not said of '{_anchor(c).text}' in"
+            return 3, f"'{c.text}' is not said of '{_anchor(c).text}'"
     for c in claim:  # 5. roles of each verb
         if c.pos_ != "VERB":
             continue
@@ -588,30 +615,51 @@ def _negative(doc: Any) -> bool:
     return any(t.dep_ == "neg" or t.lower_ in NEGATORS for t in doc)
 
 
-def _sentences(quotes: Sequence[str]) -> Iterable[tuple[int, Any]]:
-    for n, quote in enumerate(quotes):
-        for sent in parse(quote).sents:
-            yield n, sent
+def _clauses(doc: Any) -> list[list[Any]]:
+    """The content words of each clause a sentence joins with its own subject ("X did A; Y did B"): each
+    may rest on a different quote, but every clause on one."""
+    heads = [
+        t
+        for t in doc
+        if t.dep_ in ("conj", "parataxis") and t.pos_ in ("VERB", "AUX") and _subject(t) is not None
+    ]
+    owner: dict[int, int] = {}
+    for n, head in enumerate(heads, 1):
+        for t in head.subtree:
+            owner[t.i] = n  # a later (inner) clause overrides its outer one
+    groups: dict[int, list[Any]] = {}
+    for t in doc:
+        if _is_content(t):
+            groups.setdefault(owner.get(t.i, 0), []).append(t)
+    return [groups[k] for k in sorted(groups)]
 
 
-def check_claim(claim: str, quotes: Sequence[str]) -> ClaimVerdict:
-    """Is `claim` stated by one sentence of `quotes`, with each attribute, role and negation in place?"""
+def check_claim(claim: str, quotes: Sequence[str], names: Sequence[str] | None = None) -> ClaimVerdict:
+    """Is `claim` stated by `quotes` (each clause of it by one quote), with each attribute, role and
+    negation in place? `names` says how a reason names each quote (default "quote 1", "quote 2", ...)."""
+    labels = list(names) if names is not None else [f"quote {n}" for n in range(1, len(quotes) + 1)]
     answer, rest = _answer_word(claim)
-    doc = parse(rest)
-    if answer is not None and (answer == "no") != _negative(doc):
+    docs = [parse(part) for part in re.split(r"\s*;\s*", rest) if part.strip()]  # "A did X; B did Y"
+    if answer is not None and (answer == "no") != any(_negative(doc) for doc in docs):
         polarity = "a negative" if answer == "yes" else "an affirmative"
         return ClaimVerdict(False, f"'{answer.capitalize()}' answers with {polarity} statement")
-    content = [t for t in doc if _is_content(t)]
-    if not content:
+    clauses = [clause for doc in docs for clause in _clauses(doc)]
+    if not clauses:
         return ClaimVerdict(False, "states nothing the quotes could support")
-    best: tuple[int, str, int | None] = (-1, "no quote to check against", None)
-    for n, sent in _sentences(quotes):
-        score, reason = _compare(content, sent)
-        if not reason:
-            return ClaimVerdict(True, "", n)
-        if score > best[0]:
-            best = (score, reason, n)
-    score, reason, n = best
-    if n is not None and score > 0:
-        reason = f"{reason} quote {n + 1}"
-    return ClaimVerdict(False, reason, n)
+    first: int | None = None
+    for content in clauses:
+        best: tuple[float, str, int | None] = (-1e9, "no quote to check against", None)
+        for n, quote in enumerate(quotes):
+            score, reason = _compare(content, parse(quote))
+            if not reason:
+                best = (score, "", n)
+                break
+            if score > best[0]:
+                best = (score, reason, n)
+        score, reason, n = best
+        if reason:
+            if n is not None and score >= 0:
+                reason = f"{reason} in {labels[n]}"
+            return ClaimVerdict(False, reason, n)
+        first = n if first is None else first
+    return ClaimVerdict(True, "", first)
