@@ -369,7 +369,9 @@ def _separated(a: Any, b: Any) -> bool:
         if mine is None or mine.dep_ != "conj" or _may_share(mine):
             continue
         shared_subject = (
-            mine.pos_ in ("VERB", "AUX")
+            (
+                mine.pos_ in ("VERB", "AUX") or mine.head.pos_ in ("VERB", "AUX")
+            )  # "... and returns" tagged a noun
             and _subject(mine) is None
             and other is not None
             and other.dep_ in _SUBJECTS
@@ -636,7 +638,39 @@ def _roles_differ(claim: list[Any], align: Aligned) -> str | None:
     return None
 
 
-_STEPS = (_polarity_differs, _attribute_moved, _joined_apart, _roles_differ)  # steps 2-5 of the docstring
+# words that replace one another: "moved to Cairo" is not "moved from Cairo", "this year" not "last year"
+_CONTRASTS = (
+    frozenset({"to", "from"}),
+    frozenset({"before", "after"}),
+    frozenset({"inside", "outside"}),
+    frozenset({"above", "below", "over", "under"}),
+    frozenset({"with", "without"}),
+    frozenset({"more", "less", "fewer"}),
+    frozenset({"this", "last", "next", "previous", "current"}),
+)
+
+
+def _contrast(claim: list[Any], align: Aligned) -> str | None:
+    """A function word of the claim where the quote has its opposite, on the same word."""
+    for c in claim:
+        words = {w.lower_: w for w in c.children}
+        for group in _CONTRASTS:
+            mine = group & words.keys()
+            if not mine:
+                continue
+            theirs = [{w.lower_ for w in q.children} & group for q in align[c.i]]
+            if theirs and all(t and not (t & mine) for t in theirs):
+                return f"'{words[sorted(mine)[0]].text} {c.text}' is '{sorted(theirs[0])[0]} {c.text}'"
+    return None
+
+
+_STEPS = (
+    _polarity_differs,
+    _attribute_moved,
+    _joined_apart,
+    _roles_differ,
+    _contrast,
+)  # steps 2-5 of the docstring
 
 
 def _compare(claim: list[Any], sent: Any) -> tuple[float, str]:
