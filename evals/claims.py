@@ -7,10 +7,13 @@ nationality_or_title_moved, negation, word_substitution). Its documents are the 
 documents in evals/claim_docs/.
 
 Held out by document: the check was developed on DEVELOPMENT (the article and the board minutes); the
-other documents count as held out. The leaflet, handbook and bank page were held out until their first
-measurement (false claims passed 5/78, true claims dropped 8/64); a few general faults they showed were
-fixed afterwards, so the school-trip letter, written before those fixes and never used to change the
-check, is the cleanest held-out figure (`fresh`).
+other documents count as held out, and were measured before being looked at:
+- the leaflet, handbook and bank page, first measured after development: false claims passed 5/78,
+  true claims dropped 8/64; general faults they showed were then fixed;
+- the school-trip letter, written before those fixes: first measured at false 1/19, true dropped
+  2/17; two general faults it showed (a verb's conjunct tagged as a noun, "this year" for "last year")
+  were then fixed;
+- the tenancy terms (FRESH), written after all changes and never used to change the check.
 
 Usage: python -m evals.claims [--out evals/out/claims.json]
 """
@@ -30,7 +33,7 @@ OUT = ROOT / "evals" / "out" / "claims.json"
 DEVELOPMENT = frozenset(
     {"seeds/belarus-prisoner-release-2025.txt", "evals/claim_docs/library-board-minutes.txt"}
 )
-FRESH = frozenset({"evals/claim_docs/school-trip-letter.txt"})
+FRESH = frozenset({"evals/claim_docs/flat-tenancy-terms.txt"})
 FAMILIES = (
     "paraphrase",
     "attribute_moved",
