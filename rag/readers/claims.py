@@ -561,7 +561,10 @@ def _role_mismatch(cverb: Any, qverb: Any, align: Aligned) -> str | None:
         return [w for w in words if _is_content(w) and w.pos_ != "PRON"]
 
     def inside(ct: Any, qt: Any) -> bool:
-        span = {w.i for same in _same(qt) for w in _phrase(qt.doc[same])}
+        heads = set(_same(qt))
+        if qt.dep_ == "pobj" and qt.head.lower_ == "of" and qt.head.head.i != qt.head.i:
+            heads |= _same(qt.head.head)  # "a deposit of 1,100 pounds, which ...": the deposit
+        span = {w.i for same in heads for w in _phrase(qt.doc[same])}
         words = named(ct)
         return bool(words) and all(any(m.i in span for m in align.get(w.i, ())) for w in words)
 
@@ -577,7 +580,12 @@ def _role_mismatch(cverb: Any, qverb: Any, align: Aligned) -> str | None:
     if c_agent is not None and q_agent is not None and named(c_agent) and not inside(c_agent, q_agent):
         return f"'{c_agent.text}' is not the one who {cverb.lemma_}s"
     for arg in c_others:
-        if named(arg) and q_agent is not None and inside(arg, q_agent):
+        if (
+            named(arg)
+            and q_agent is not None
+            and inside(arg, q_agent)
+            and not any(inside(arg, o) for o in q_others)
+        ):
             return f"'{arg.text}' is the one who {qverb.lemma_}s, not the one it is done to"
         if named(arg) and arg.dep_ in ("dobj", "nsubjpass", "dative") and q_others:
             core = [
