@@ -132,6 +132,23 @@ def test_two_clauses_may_rest_on_two_quotes_but_not_one_clause() -> None:
     assert not kept("Latvia closed its borders with Belarus.", quotes)  # one clause stitched from two quotes
 
 
+def test_a_claim_rests_on_one_sentence_even_within_one_quote() -> None:
+    quote = ["Vladimir Matskevich is 69 years old. Igor Losik is a journalist."]
+    assert kept("Igor Losik is a journalist.", quote)
+    assert not kept("Igor Losik is 69 years old.", quote)
+    nested = ["“No man left behind! 52 prisoners safely crossed the border,” Nauseda wrote on X."]
+    assert kept(
+        "Nauseda wrote that 52 prisoners crossed the border.", nested
+    )  # a quoted "!" ends no sentence
+
+
+def test_a_changed_letter_grade_is_not_the_grade() -> None:
+    quotes = ["Anna Berg passed the exam with grade B, and Tom Ray failed it."]
+    assert kept("Anna Berg passed the exam with grade B.", quotes)
+    assert not kept("Anna Berg passed the exam with grade C.", quotes)
+    assert not kept("Tom Ray passed the exam with grade B.", quotes)
+
+
 def test_word_substitution_and_accents() -> None:
     quotes = [
         "In a dramatic turn for Belarus’s international standing, the government released 52 prisoners."

@@ -3,7 +3,9 @@
 A sentence made only of words from the quotes can still be false: "Igor Losik is 69 years old" from
 "Vladimir Matskevich, a 69-year-old philosopher; Igor Losik, a journalist; ...". The word-level
 verifier (verify.py) cannot see that; this check reads the dependency parse (spaCy `en_core_web_sm`)
-of the claim and of each quote sentence. A claim is supported when ONE quote sentence states it:
+of the claim and of each quote sentence (a quote holding several sentences is split into them). A claim
+is supported when ONE quote sentence states it (a claim joining clauses with their own subjects, "A did
+X; B did Y", needs one sentence for each clause):
 
 1. every content word of the claim (noun, name, number, adjective, verb, adverb) is in that sentence,
    compared by lemma, stem, number value ("six" = "6", "1,000" = "1000"), a name's adjective
@@ -123,7 +125,7 @@ def parser() -> Any:
         return _NLP[0]
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def parse(text: str) -> Any:
     """The parsed sentence (a spaCy Doc holding ONE tree: a quote is one cited sentence, even when it
     quotes someone's "No man left behind! ..."), cached: the same quotes meet many claims."""
@@ -182,12 +184,14 @@ def _keys(t: Any) -> set[str]:
     value = _number(t.text)
     if value is not None:
         return {"#" + value}
-    low, lemma = _fold(t.lower_), _fold(t.lemma_.lower())
+    # "B." at a sentence's end is one token: the letter grade "B"
+    low, lemma = _fold(t.lower_).rstrip(".") or t.lower_, _fold(t.lemma_.lower()).rstrip(".") or t.lemma_
     keys = {low, lemma, _stem(low), _stem(lemma), _SYNONYMS.get(lemma, lemma)}
     if t.text[:1].isupper() and len(low) >= _PREFIX:
         keys.add("P:" + low[:_PREFIX])
-    if t.text.isupper() and 2 <= len(t.text) <= 4:
-        keys.add("A:" + low)
+    letters = t.text.replace(".", "")
+    if letters.isupper() and letters.isalpha() and 2 <= len(letters) <= 4:  # "US", "U.S.", "EU"
+        keys.add("A:" + letters.lower())
     return keys
 
 
@@ -725,6 +729,20 @@ def _clauses(doc: Any) -> list[list[Any]]:
     return [groups[k] for k in sorted(groups)]
 
 
+# a sentence ends at . ! or ? before a capital or an opening quote, not after an initial or a title
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?])(?<!\b[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)|(?<=[.!?][”\"]))"
+    r"\s+(?=[A-Z“\"(\[])"
+)
+
+
+def _quote_sentences(quotes: Sequence[str]) -> list[tuple[int, str]]:
+    """(quote index, sentence) for each sentence of each quote: a claim rests on one sentence."""
+    return [
+        (n, part) for n, quote in enumerate(quotes) for part in _SENTENCE_END.split(quote) if part.strip()
+    ]
+
+
 def check_claim(claim: str, quotes: Sequence[str], names: Sequence[str] | None = None) -> ClaimVerdict:
     """Is `claim` stated by `quotes` (each clause of it by one quote), with each attribute, role and
     negation in place? `names` says how a reason names each quote (default "quote 1", "quote 2", ...)."""
@@ -740,8 +758,8 @@ def check_claim(claim: str, quotes: Sequence[str], names: Sequence[str] | None =
     first: int | None = None
     for content in clauses:
         best: tuple[float, str, int | None] = (-1e9, "no quote to check against", None)
-        for n, quote in enumerate(quotes):
-            score, reason = _compare(content, parse(quote))
+        for n, sentence in _quote_sentences(quotes):
+            score, reason = _compare(content, parse(sentence))
             if not reason:
                 best = (score, "", n)
                 break
