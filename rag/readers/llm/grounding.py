@@ -9,7 +9,11 @@ A sentence is kept only when each thing it states is found in the quotes it cite
    compared by stem, so inflections pass ("released" ~ "release", "prisoners" ~ "prisoner") and by a
    shared prefix for names' adjectives ("Lithuania" ~ "Lithuanian");
 4. negation: "not", "never", "no" in the sentence must be in a cited quote too (so a model cannot
-   turn a quote around).
+   turn a quote around); a leading answer word ("Yes, ...", "No, ...") is not part of what is checked
+   here;
+5. the claim (claims.py): one cited quote must state each clause of the sentence, with every number,
+   title, nationality and date attached to the same person or thing as in the sentence, the verb's
+   agent and object in place and the same negation; "No, S" needs S negative and "Yes, S" S affirmative.
 Case and accents are folded everywhere. A sentence whose words are all in the quotes, but not in
 the ones it cites (or that cites none), cites the fewest quotes that hold them instead: what it says
 is still checked word by word against the quotes shown with it. The reason for each dropped sentence
@@ -31,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.readers.llm.claims import ANSWER, check_claim
 from rag.text import SMALL_NUMBERS, fold, stemmer, stopwords
 
 PREFIX = 5  # "Lithuania" ~ "Lithuanian", "Belarus" ~ "Belarusian": names and their adjectives
@@ -180,27 +185,44 @@ def unsupported(text: str, quotes: Sequence[str]) -> list[str]:
 
 
 def verify_sentence(sentence: str, quotes: Sequence[str]) -> Verdict:
-    """Is `sentence` supported by the quotes it cites (1-based numbers into `quotes`)?"""
+    """Is `sentence` supported by the quotes it cites (1-based numbers into `quotes`): word by word,
+    then as a claim?"""
+    verdict = _verify_words(sentence, quotes)
+    if not verdict.supported:
+        return verdict
+    claim = check_claim(
+        verdict.text, [quotes[n - 1] for n in verdict.cites], [f"[{n}]" for n in verdict.cites]
+    )
+    if not claim.supported:
+        return Verdict(verdict.sentence, verdict.text, verdict.cites, f"claim: {claim.reason}")
+    return verdict
+
+
+def _verify_words(sentence: str, quotes: Sequence[str]) -> Verdict:
+    """The word-level checks (1-4 above) of one sentence."""
     cited, text = markers(sentence)
-    if not checkable(text):
+    answer = ANSWER.match(text)
+    # "No, the board did not approve it": the answer word is the claim check's to judge, not a word to find
+    words = text[answer.end() :] if answer and text[answer.end() :].strip() else text
+    if not checkable(words):
         return Verdict(sentence, text, cited, "states nothing the quotes could support")
     bad = [n for n in cited if not 1 <= n <= len(quotes)]
     if bad:
         return Verdict(sentence, text, cited, f"cites quote {bad[0]}, which does not exist")
     if cited:
-        missing = unsupported(text, [quotes[n - 1] for n in cited])
+        missing = unsupported(words, [quotes[n - 1] for n in cited])
         if not missing:
             return Verdict(sentence, text, cited)
-        negated = any(fold(w) in NEGATIONS for w in _WORD.findall(text))
-        if not negated and not unsupported(text, quotes):
+        negated = any(fold(w) in NEGATIONS for w in _WORD.findall(words))
+        if not negated and not unsupported(words, quotes):
             # a citation slip: other quotes hold every word; the sentence cites those instead
-            return Verdict(sentence, text, _holders(text, quotes))
+            return Verdict(sentence, text, _holders(words, quotes))
         return Verdict(sentence, text, cited, f"not in the cited quotes: {', '.join(missing[:6])}")
-    missing = unsupported(text, quotes)
+    missing = unsupported(words, quotes)
     if missing:
         reason = f"cites no quote and the quotes do not hold: {', '.join(missing[:6])}"
         return Verdict(sentence, text, (), reason)
-    return Verdict(sentence, text, _holders(text, quotes))
+    return Verdict(sentence, text, _holders(words, quotes))
 
 
 def _holders(text: str, quotes: Sequence[str]) -> tuple[int, ...]:

