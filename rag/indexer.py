@@ -181,7 +181,10 @@ def add_to_index(
         recorded = recorded_sources(settings.index_dir)
     except IndexCorruptError:
         recorded = None  # its record of sources is lost: what is named now is all there is to read
-    sources = combined_sources(recorded[0], paths) if recorded else list(paths)
+    # a recorded source that is gone (moved, deleted) cannot be read again: its documents leave the
+    # index, and the summary names them as removed
+    present = [p for p in recorded[0] if p.exists()] if recorded else []
+    sources = combined_sources(present, paths)
     follow = follow_links or bool(recorded and recorded[1])
     return update_index(settings, embedder_factory, sources, progress, force, follow_links=follow)
 

@@ -182,3 +182,25 @@ def test_docx_keeps_the_order_of_paragraphs_and_tables(sample_folder: Path) -> N
     lines = text.splitlines()
     assert lines[:3] == samples.TRAVEL_POLICY_TEXT
     assert lines[3] == "Allowances" and lines[4].startswith("City: Berlin · Hotel per night: 140 euros")
+
+
+def test_the_documents_panel_takes_pdf_docx_and_csv(tmp_path: Path) -> None:
+    from tests.conftest import TINY_TEXT, FakeEmbedder
+    from ui import library
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "boat-race.txt").write_text(TINY_TEXT, encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    picked = tmp_path / "picked"
+    picked.mkdir()
+    files = [samples.write_pdf(picked / "safety.pdf"), samples.write_docx(picked / "travel-policy.docx")]
+    (picked / "equipment.csv").write_text(samples.EQUIPMENT, encoding="utf-8")
+    assert {".pdf", ".docx", ".csv"} <= set(library.UPLOAD_SUFFIXES)
+
+    change = library.add_files(settings, FakeEmbedder, [*files, picked / "equipment.csv"])
+
+    assert {"safety.pdf", "travel-policy.docx", "equipment.csv", "boat-race.txt"} <= set(
+        change.index.store.documents
+    )
+    assert "Not indexed" not in change.message
