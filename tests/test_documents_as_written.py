@@ -204,3 +204,34 @@ def test_the_documents_panel_takes_pdf_docx_and_csv(tmp_path: Path) -> None:
         change.index.store.documents
     )
     assert "Not indexed" not in change.message
+
+
+def test_a_scanned_pdf_is_not_parsed_again_while_it_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag import ingest
+    from rag.indexer import open_index, update_index
+    from tests.conftest import TINY_TEXT, FakeEmbedder
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "boat-race.txt").write_text(TINY_TEXT, encoding="utf-8")
+    samples.write_scanned_pdf(folder / "scan.pdf")
+    settings = Settings(seeds_dir=folder, index_dir=tmp_path / "index")
+    first = update_index(settings, FakeEmbedder, [folder])
+    assert [Path(s.path).name for s in first.skipped] == ["scan.pdf"]
+
+    parsed: list[str] = []
+    real_parse = ingest.parse_document
+    monkeypatch.setattr(
+        ingest,
+        "parse_document",
+        lambda data, doc_id, path: parsed.append(doc_id) or real_parse(data, doc_id, path),
+    )
+    opened = open_index(settings, FakeEmbedder)
+    assert opened.up_to_date and parsed == []
+    assert [s.reason for s in opened.skipped] == [s.reason for s in first.skipped]  # still said, not re-read
+
+    samples.write_pdf(folder / "scan.pdf")  # the scan replaced by a PDF with text: read afresh
+    assert "scan.pdf" in open_index(settings, FakeEmbedder).store.documents
+    assert "scan.pdf" in parsed
