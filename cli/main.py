@@ -1,4 +1,4 @@
-"""`rag index | ask | chat | eval | serve`: argparse only; every command calls the library.
+"""`rag index | remove | ask | chat | eval | serve`: argparse only; every command calls the library.
 
 Errors are one line on stderr (`error: ...`) with a non-zero exit code, never a traceback for a
 user's mistake; with `--json` the error is also the one JSON object on stdout ({"error": ...}).

@@ -182,3 +182,56 @@ def test_docx_keeps_the_order_of_paragraphs_and_tables(sample_folder: Path) -> N
     lines = text.splitlines()
     assert lines[:3] == samples.TRAVEL_POLICY_TEXT
     assert lines[3] == "Allowances" and lines[4].startswith("City: Berlin · Hotel per night: 140 euros")
+
+
+def test_the_documents_panel_takes_pdf_docx_and_csv(tmp_path: Path) -> None:
+    from tests.conftest import TINY_TEXT, FakeEmbedder
+    from ui import library
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "boat-race.txt").write_text(TINY_TEXT, encoding="utf-8")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    picked = tmp_path / "picked"
+    picked.mkdir()
+    files = [samples.write_pdf(picked / "safety.pdf"), samples.write_docx(picked / "travel-policy.docx")]
+    (picked / "equipment.csv").write_text(samples.EQUIPMENT, encoding="utf-8")
+    assert {".pdf", ".docx", ".csv"} <= set(library.UPLOAD_SUFFIXES)
+
+    change = library.add_files(settings, FakeEmbedder, [*files, picked / "equipment.csv"])
+
+    assert {"safety.pdf", "travel-policy.docx", "equipment.csv", "boat-race.txt"} <= set(
+        change.index.store.documents
+    )
+    assert "Not indexed" not in change.message
+
+
+def test_a_scanned_pdf_is_not_parsed_again_while_it_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.index import ingest
+    from rag.index.indexer import open_index, update_index
+    from tests.conftest import TINY_TEXT, FakeEmbedder
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "boat-race.txt").write_text(TINY_TEXT, encoding="utf-8")
+    samples.write_scanned_pdf(folder / "scan.pdf")
+    settings = Settings(seeds_dir=folder, index_dir=tmp_path / "index")
+    first = update_index(settings, FakeEmbedder, [folder])
+    assert [Path(s.path).name for s in first.skipped] == ["scan.pdf"]
+
+    parsed: list[str] = []
+    real_parse = ingest.parse_document
+    monkeypatch.setattr(
+        ingest,
+        "parse_document",
+        lambda data, doc_id, path: parsed.append(doc_id) or real_parse(data, doc_id, path),
+    )
+    opened = open_index(settings, FakeEmbedder)
+    assert opened.up_to_date and parsed == []
+    assert [s.reason for s in opened.skipped] == [s.reason for s in first.skipped]  # still said, not re-read
+
+    samples.write_pdf(folder / "scan.pdf")  # the scan replaced by a PDF with text: read afresh
+    assert "scan.pdf" in open_index(settings, FakeEmbedder).store.documents
+    assert "scan.pdf" in parsed

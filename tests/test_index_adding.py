@@ -55,6 +55,16 @@ def test_adding_keeps_what_the_index_had(tmp_path: Path, two_folders: tuple[Path
     assert set(replaced.report.removed_docs) == {"ferry.txt", "sub/kelp.txt"}
 
 
+def test_adding_after_a_source_was_moved_away(tmp_path: Path, two_folders: tuple[Path, Path]) -> None:
+    notes, more = two_folders
+    settings = Settings(seeds_dir=tmp_path / "no-seeds", index_dir=tmp_path / "index")
+    add_to_index(settings, FakeEmbedder, [notes])
+    notes.rename(tmp_path / "moved")
+    result = add_to_index(settings, FakeEmbedder, [more])
+    assert set(result.store.documents) == {"race.md"}
+    assert set(result.report.removed_docs) == {"ferry.txt", "sub/kelp.txt"}
+
+
 def test_removing_a_document_or_a_source(tmp_path: Path, two_folders: tuple[Path, Path]) -> None:
     notes, more = two_folders
     settings = Settings(seeds_dir=tmp_path / "no-seeds", index_dir=tmp_path / "index")

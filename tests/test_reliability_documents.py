@@ -42,6 +42,8 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "broken-utf16.txt": (b"\xff\xfe" + "Hi".encode("utf-16-le") + b"\x00\xd8", "not valid UTF-16"),
     "picture.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
     "only-script.html": (b"<html><script>alert(1)</script><style>p{}</style></html>", "no text"),
+    "notes.pdf": (b"%PDF-1.4 not really a PDF", "cannot be read as a PDF"),
+    "letter.docx": (b"PK\x03\x04 not really a Word file", "cannot be read as a Word document"),
 }
 
 
@@ -53,7 +55,7 @@ def _folder_with_bad_files(root: Path) -> Path:
         (folder / name).write_bytes(data)
     with open(folder / "huge.txt", "wb") as fh:  # sparse: over the limit without writing 20 MB
         fh.truncate(LIMIT + 1)
-    (folder / "notes.pdf").write_bytes(b"%PDF-1.4 not a supported type")
+    (folder / "slides.pptx").write_bytes(b"PK\x03\x04 not a supported type")
     (folder / ".hidden.txt").write_text("A hidden file is not indexed.", encoding="utf-8")
     return folder
 
@@ -139,7 +141,7 @@ def test_rag_index_folder_warns_about_each_bad_file_and_indexes_the_good_one(tmp
     assert len(warnings) == len(BAD_FILES) + 1
     for name in [*BAD_FILES, "huge.txt"]:
         assert sum(str(folder / name) in line for line in warnings) == 1, name
-    for name in ("notes.pdf", ".hidden.txt", ARTICLE.name, "page.html"):
+    for name in ("slides.pptx", ".hidden.txt", ARTICLE.name, "page.html"):
         assert name not in "\n".join(warnings)
 
 

@@ -50,7 +50,7 @@ def folder(tmp_path: Path) -> Path:
     (root / "town" / "library.html").write_text(LIBRARY_HTML, encoding="utf-8")
     (root / "bakery.md").write_text(BAKERY_MD, encoding="utf-8")
     (root / "ferry.txt").write_text(FERRY_TXT, encoding="utf-8")
-    (root / "notes.pdf").write_bytes(b"%PDF-1.4 not read")
+    (root / "notes.pptx").write_bytes(b"PK\x03\x04 not read")
     return root
 
 

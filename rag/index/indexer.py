@@ -170,6 +170,11 @@ def update_index(
             return IndexResult(previous, BuildReport(reused_docs=tuple(current)), tuple(skipped), True)
         store, report = build(docs, settings, embedder_factory(), previous, progress)
         extra: dict[str, Any] = {"follow_links": True} if follow else {}
+        unreadable = [
+            {"doc_id": s.doc_id, "sha256": s.sha256, "reason": s.reason} for s in skipped if s.sha256
+        ]
+        if unreadable:
+            extra["unreadable"] = unreadable
         save(store, settings.index_dir, [str(s) for s in sources], report, extra)
         return IndexResult(store, report, tuple(skipped), False, reason or "documents changed")
 
@@ -190,7 +195,10 @@ def add_to_index(
         recorded = recorded_sources(settings.index_dir)
     except IndexCorruptError:
         recorded = None  # its record of sources is lost: what is named now is all there is to read
-    sources = combined_sources(recorded[0], paths) if recorded else list(paths)
+    # a recorded source that is gone (moved, deleted) cannot be read again: its documents leave the
+    # index, and the summary names them as removed
+    present = [p for p in recorded[0] if p.exists()] if recorded else []
+    sources = combined_sources(present, paths)
     follow = follow_links or bool(recorded and recorded[1])
     return update_index(settings, embedder_factory, sources, progress, force, follow_links=follow)
 
@@ -332,24 +340,42 @@ def read_documents(
     files: Sequence[tuple[Path, str]], previous: Store | None, max_bytes: int
 ) -> tuple[list[Document], list[Skipped]]:
     """Like `load_documents`, but a file whose bytes hash as when `previous` was built keeps the
-    text extracted then: checking a folder of unchanged HTML then costs a hash, not a parse."""
+    text extracted then: checking a folder of unchanged HTML then costs a hash, not a parse. A file
+    found unusable then (a scanned PDF) is skipped again for the same reason without a parse."""
     current = previous is not None and previous.manifest.get("text_version") == TEXT_VERSION
     known = {(d.doc_id, d.sha256): d for d in previous.documents.values()} if previous and current else {}
+    unusable = _unreadable(previous) if previous and current else {}
     docs: list[Document] = []
     skipped: list[Skipped] = []
     for path, doc_id in files:
         try:
-            data = path.read_bytes() if known and path.stat().st_size <= max_bytes else None
+            data = path.read_bytes() if path.stat().st_size <= max_bytes else None
         except OSError:
             data = None  # load_documents below says why
-        same = known.get((doc_id, sha256_bytes(data))) if data is not None else None
+        digest = sha256_bytes(data) if data is not None else ""
+        same = known.get((doc_id, digest))
         if same is not None:
             docs.append(same if same.source == str(path) else replace(same, source=str(path)))
             continue
+        if (doc_id, digest) in unusable:
+            skipped.append(Skipped(str(path), unusable[(doc_id, digest)], doc_id, digest))
+            continue
         more, why = load_documents([(path, doc_id)], max_bytes)
         docs += more
-        skipped += why
+        skipped += [replace(s, doc_id=doc_id, sha256=digest) if digest else s for s in why]
     return docs, skipped
+
+
+def _unreadable(store: Store) -> dict[tuple[str, str], str]:
+    """(doc_id, sha256) -> why, for the files the index found unusable when it was built."""
+    entries = store.manifest.get("unreadable")
+    if not isinstance(entries, list):
+        return {}
+    return {
+        (str(e.get("doc_id")), str(e.get("sha256"))): str(e.get("reason"))
+        for e in entries
+        if isinstance(e, dict) and e.get("doc_id") and e.get("sha256") and e.get("reason")
+    }
 
 
 def _try_load(settings: Settings, model: str) -> tuple[Store | None, str]:

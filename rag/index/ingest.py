@@ -51,6 +51,8 @@ class Skipped:
 
     path: str
     reason: str
+    doc_id: str = ""  # with sha256: a file read and found unusable, remembered so it is not parsed again
+    sha256: str = ""
 
 
 def sha256_bytes(data: bytes) -> str:
