@@ -15,15 +15,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from rag.types import Chunk, Sentence
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _NEWLINE = re.compile(r"\n")
-# pysbd gets slow on very long inputs without punctuation; feed it bounded pieces
-_MAX_SEGMENT_CHARS = 20_000
+# pysbd's time grows as the square of a piece's sentences (20,000 characters of "Ab. " take 10 s,
+# 2,000 take 0.15 s): it is fed pieces of at most 2,000 characters, cut at a likely sentence end
+# a piece without any of these characters is one sentence: pysbd is not called for it, which keeps
+# a document of 500,000 one-word lines (500,000 paragraphs) linear and fast to split
+_MAY_END_SENTENCE = re.compile(r"[.!?;:\n\r\u2026\u3002\uff01\uff1f\u203c\u2047-\u2049]")
+_MAX_SEGMENT_CHARS = 2_000
+_MAX_RUN_CHARS = 20_000
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_ANY_END = re.compile(r"[.!?;:\n][\"'”’)\]]*\s+")
 
 
 @lru_cache(maxsize=1)
@@ -50,31 +57,47 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 def sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentence]:
     """Sentence spans inside text[start:end], each trimmed of white space, in order, not overlapping."""
+    return list(iter_sentences(text, start, end))
+
+
+def iter_sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[Sentence]:
+    """The spans of `sentences`, one piece of the text at a time."""
     end = len(text) if end is None else end
-    found: list[Sentence] = []
-    for piece_start, piece_end in _pieces(text, start, end):
-        piece = text[piece_start:piece_end]
-        cursor = 0
-        for span in _segmenter().segment(piece):
-            # pysbd's spans are usually exact; locate the sentence text to be sure
-            at = piece.find(span.sent, cursor)
-            if at < 0:
-                continue
-            trimmed = _trim(text, piece_start + at, piece_start + at + len(span.sent))
-            cursor = at + len(span.sent)
-            if trimmed:
-                found.append(Sentence(*trimmed))
+    found = (s for piece in _pieces(text, start, end) for s in _piece_sentences(text, *piece))
     return _fill_gaps(text, start, end, found)
+
+
+def _piece_sentences(text: str, piece_start: int, piece_end: int) -> Iterator[Sentence]:
+    piece = text[piece_start:piece_end]
+    if not _MAY_END_SENTENCE.search(piece):  # one sentence at most: no need to ask pysbd (slow per call)
+        trimmed = _trim(text, piece_start, piece_end)
+        if trimmed:
+            yield Sentence(*trimmed)
+        return
+    cursor = 0
+    for span in _segmenter().segment(piece):
+        # pysbd's spans are usually exact; locate the sentence text to be sure
+        at = piece.find(span.sent, cursor)
+        if at < 0:
+            continue
+        trimmed = _trim(text, piece_start + at, piece_start + at + len(span.sent))
+        cursor = at + len(span.sent)
+        if trimmed:
+            yield Sentence(*trimmed)
 
 
 def chunk_text(doc_id: str, text: str, chunk_chars: int = 400, overlap: int = 1) -> list[Chunk]:
     """Chunks of `text`; for every chunk, text[chunk.start:chunk.end] == chunk.text."""
-    chunks: list[Chunk] = []
+    return list(iter_chunks(doc_id, text, chunk_chars, overlap))
+
+
+def iter_chunks(doc_id: str, text: str, chunk_chars: int = 400, overlap: int = 1) -> Iterator[Chunk]:
+    """The chunks of `chunk_text`, one paragraph at a time (a caller can stop early: rag/budget.py)."""
     for p_index, (p_start, p_end) in enumerate(paragraphs(text)):
-        sents = sentences(text, p_start, p_end)
+        sents = iter_sentences(text, p_start, p_end)
         for c_index, group in enumerate(_pack(sents, chunk_chars, overlap)):
             start, end = group[0].start, group[-1].end
-            chunks.append(
+            yield (
                 Chunk(
                     chunk_id=f"{doc_id}#p{p_index:02d}c{c_index:02d}",
                     doc_id=doc_id,
@@ -84,49 +107,77 @@ def chunk_text(doc_id: str, text: str, chunk_chars: int = 400, overlap: int = 1)
                     sentences=tuple(group),
                 )
             )
-    return chunks
 
 
-def _pack(sents: list[Sentence], chunk_chars: int, overlap: int) -> Iterator[list[Sentence]]:
-    """Greedy packing of whole sentences; a sentence longer than the limit is a chunk of its own."""
-    i = 0
-    while i < len(sents):
-        j = i + 1
-        while j < len(sents) and sents[j].end - sents[i].start <= chunk_chars:
+def _pack(sents: Iterable[Sentence], chunk_chars: int, overlap: int) -> Iterator[list[Sentence]]:
+    """Greedy packing of whole sentences; a sentence longer than the limit is a chunk of its own.
+    Reads `sents` only as far as the chunk it yields needs."""
+    ahead = iter(sents)
+    window: list[Sentence] = []  # the sentences from the current chunk's first one on
+    for first in ahead:
+        window.append(first)
+        break
+    while window:
+        j = 1
+        while True:
+            if j == len(window):
+                more = next(ahead, None)
+                if more is None:
+                    break
+                window.append(more)
+            if window[j].end - window[0].start > chunk_chars:
+                break
             j += 1
-        yield sents[i:j]
-        if j >= len(sents):
+        yield window[:j]
+        if j == len(window):
             return
         # step back `overlap` sentences, but always move forward by at least one
-        i = max(i + 1, j - overlap)
+        del window[: max(1, j - overlap)]
 
 
 def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Bounded pieces of text[start:end], cut at white space where possible."""
+    """Pieces of text[start:end] of at most _MAX_SEGMENT_CHARS, cut after a likely sentence end
+    (the last one in the second half of the piece, else the first one after it); a run of text
+    without one is cut at white space only after _MAX_RUN_CHARS, so a long sentence stays whole."""
     while end - start > _MAX_SEGMENT_CHARS:
-        cut = text.rfind(" ", start + _MAX_SEGMENT_CHARS // 2, start + _MAX_SEGMENT_CHARS)
-        cut = cut if cut > start else start + _MAX_SEGMENT_CHARS
+        cut = _cut(text, start, min(end, start + _MAX_RUN_CHARS))
+        if cut is None:
+            if end - start <= _MAX_RUN_CHARS:
+                break
+            limit = start + _MAX_RUN_CHARS
+            space = text.rfind(" ", start + _MAX_RUN_CHARS // 2, limit)
+            cut = space if space > start else limit
         yield start, cut
         start = cut
     yield start, end
 
 
-def _fill_gaps(text: str, start: int, end: int, found: list[Sentence]) -> list[Sentence]:
+def _cut(text: str, start: int, stop: int) -> int | None:
+    for pattern in (_SENTENCE_END, _ANY_END):
+        ends = [
+            m.end()
+            for m in pattern.finditer(text, start + _MAX_SEGMENT_CHARS // 2, start + _MAX_SEGMENT_CHARS)
+        ]
+        if ends:
+            return ends[-1]
+    later = _ANY_END.search(text, start + _MAX_SEGMENT_CHARS, stop)
+    return later.end() if later and later.end() < stop else None
+
+
+def _fill_gaps(text: str, start: int, end: int, found: Iterable[Sentence]) -> Iterator[Sentence]:
     """Text the splitter skipped becomes a sentence of its own, so no character is lost."""
-    result: list[Sentence] = []
     pos = start
     for s in found:
         if s.start < pos:
             continue
         gap = _trim(text, pos, s.start)
         if gap:
-            result.append(Sentence(*gap))
-        result.append(s)
+            yield Sentence(*gap)
+        yield s
         pos = s.end
     tail = _trim(text, pos, end)
     if tail:
-        result.append(Sentence(*tail))
-    return result
+        yield Sentence(*tail)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rag.budget import BudgetError
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import (
@@ -159,10 +160,34 @@ def update_index(
             and recorded_follow == follow
         ):
             return IndexResult(previous, BuildReport(reused_docs=tuple(current)), tuple(skipped), True)
-        store, report = build(docs, settings, embedder_factory(), previous, progress)
+        store, report = _build_within_budget(docs, skipped, settings, embedder_factory(), previous, progress)
         extra: dict[str, Any] = {"follow_links": True} if follow else {}
         save(store, settings.index_dir, [str(s) for s in sources], report, extra)
         return IndexResult(store, report, tuple(skipped), False, reason or "documents changed")
+
+
+def _build_within_budget(
+    docs: list[Document],
+    skipped: list[Skipped],
+    settings: Settings,
+    embedder: Embedder,
+    previous: Store | None,
+    progress: bool,
+) -> tuple[Store, BuildReport]:
+    """`build`, leaving out (whole, and listed in `skipped`) each document over its cost budget.
+
+    Documents are chunked before anything is embedded, so leaving one out costs only chunking."""
+    while True:
+        try:
+            return build(docs, settings, embedder, previous, progress)
+        except BudgetError as exc:
+            over = [d for d in docs if d.doc_id == exc.doc_id]
+            if not over:
+                raise
+            docs = [d for d in docs if d.doc_id != exc.doc_id]
+            skipped.append(Skipped(over[0].source or exc.doc_id, str(exc)))
+            if not docs:
+                raise NoDocumentsError(f"nothing to index: {exc}") from None
 
 
 def open_index(settings: Settings, embedder_factory: Callable[[], Embedder]) -> IndexResult:

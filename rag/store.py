@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 
-from rag.chunk import chunk_text
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import DiskFullError, IndexCorruptError, IndexMismatchError
@@ -116,7 +115,10 @@ class _DocPart:
 
 
 def _chunk_document(doc: Document, settings: Settings) -> _DocPart:
-    chunks = chunk_text(doc.doc_id, doc.text, settings.chunk_chars, settings.overlap_sentences)
+    """The document's chunks and sentences; BudgetError (rag/budget.py) when it holds too many."""
+    from rag.budget import chunks_within
+
+    chunks = chunks_within(doc, settings)
     unique = sorted({s for c in chunks for s in c.sentences}, key=lambda s: (s.start, s.end))
     return _DocPart(doc, unique, chunks)
 

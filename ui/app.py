@@ -36,12 +36,14 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from rag.config import Settings
+from rag.embed import Embedder
 from rag.errors import RagError, ServerError
 from rag.indexer import IndexResult
 from rag.pipeline import Engine, get_engine
 from rag.retrieve import Retriever
 from rag.types import Answer, Document
 from ui import library, openai_api, saved, server
+from ui.indexing import Job, ReportingEmbedder
 from ui.render import Conversation, article_html, chat_html, conversation_markdown, esc
 from ui.suggest import examples as draw_examples
 
@@ -70,6 +72,7 @@ THEME = gr.themes.Default(
 )
 MAX_K = 10
 MAX_EXAMPLES = 4
+PROGRESS_EVERY_S = 0.5  # how often an upload or removal in progress says how far it has come
 UPLOAD_LABEL = f"Add documents (.txt, .md, .html, {library.MAX_UPLOAD_BYTES // 2**20} MB each at most)"
 SAVED_KEY = "rag-conversation"
 SAVE_JS = f"(v) => {{ try {{ localStorage.setItem('{SAVED_KEY}', v || ''); }} catch (e) {{}} }}"
@@ -111,8 +114,29 @@ class ChatApp:
     def __init__(self, engine: Engine) -> None:
         self.settings = engine.settings
         self.default_k = max(1, min(MAX_K, self.settings.top_k))
-        self.live = Served(engine, tuple(draw_examples(engine.retriever.store.documents, engine.ask)))
         self.changing = threading.Lock()  # one upload or removal at a time
+        self._swap = threading.Lock()  # guards replacing `live`
+        self.examples_ready = threading.Event()  # set when the examples of `live` are drawn
+        self.live = Served(engine, ())
+        self._suggest(self.live)
+
+    def _suggest(self, served: Served) -> None:
+        """Draw `served`'s example questions in the background (asking each takes a while on a long
+        document): the server listens at once, and the examples join the page when they are ready."""
+        self.examples_ready.clear()
+
+        def draw() -> None:
+            found: tuple[str, ...] = ()
+            try:
+                found = tuple(draw_examples(served.documents, served.engine.ask))
+            except Exception as exc:  # examples are a nicety: the page works without them
+                print(f"warning: no example questions ({type(exc).__name__})", file=sys.stderr, flush=True)
+            with self._swap:
+                if self.live is served:
+                    self.live = dataclasses.replace(served, examples=found)
+                    self.examples_ready.set()
+
+        threading.Thread(target=draw, daemon=True, name="rag-suggest").start()
 
     def page(self, conv: Conversation) -> tuple[str, str]:
         live = self.live
@@ -162,34 +186,54 @@ class ChatApp:
         """Answer one question about the indexed documents; the same JSON as `rag ask --json`."""
         return self.live.engine.ask(question, k=_clamp_k(k, self.default_k)).to_dict()
 
-    def add(self, files: Sequence[Any] | None, conv: Conversation) -> tuple[Any, ...]:
-        """Index uploaded files (Gradio's temporary copies, removed afterwards: the index keeps its own)."""
+    def add(self, files: Sequence[Any] | None, conv: Conversation) -> Iterator[tuple[Any, ...]]:
+        """Index uploaded files (Gradio's temporary copies, removed afterwards: the index keeps its own),
+        in a job of their own; this reports its progress until it is done."""
         paths = [Path(f if isinstance(f, str) else getattr(f, "name", str(f))) for f in files or []]
-        embedder = self.live.engine.embedder
-        try:
-            return self._change(lambda: library.add_files(self.settings, lambda: embedder, paths), conv)
-        finally:
-            for path in paths:
-                path.unlink(missing_ok=True)
 
-    def remove(self, doc_id: str | None, conv: Conversation) -> tuple[Any, ...]:
-        if not doc_id:
-            return (*(gr.skip(),) * 11, _status("Choose a document to remove first.", error=True))
-        live = self.live
-        embedder = live.engine.embedder
-        return self._change(
-            lambda: library.remove_document(self.settings, lambda: embedder, live.documents, doc_id), conv
-        )
-
-    def _change(self, run: Callable[[], library.Change], conv: Conversation) -> tuple[Any, ...]:
-        """Run an upload or removal, then serve the new index: a new engine over the same model."""
-        with self.changing:
+        def run(embedder: Embedder) -> library.Change:
             try:
-                change = run()
-            except (RagError, OSError) as exc:
-                return (*(gr.skip(),) * 11, _status(str(exc), error=True))
-            self._serve(change.index)
-        return (*self.documents_view(conv), _status(change.message))
+                return library.add_files(self.settings, lambda: embedder, paths)
+            finally:
+                for path in paths:
+                    path.unlink(missing_ok=True)
+
+        names = ", ".join(p.name for p in paths) or "nothing"
+        yield from self._change(run, f"Adding {names}", conv)
+
+    def remove(self, doc_id: str | None, conv: Conversation) -> Iterator[tuple[Any, ...]]:
+        if not doc_id:
+            yield (*(gr.skip(),) * 11, _status("Choose a document to remove first.", error=True))
+            return
+
+        def run(embedder: Embedder) -> library.Change:
+            documents = self.live.documents
+            return library.remove_document(self.settings, lambda: embedder, documents, doc_id)
+
+        yield from self._change(run, f"Removing {doc_id}", conv)
+
+    def _change(
+        self, run: Callable[[Embedder], library.Change], name: str, conv: Conversation
+    ) -> Iterator[tuple[Any, ...]]:
+        """Run an upload or removal in a job (one at a time), then serve the new index: a new engine
+        over the same model. Yields the job's progress every PROGRESS_EVERY_S until it is done."""
+
+        def job_body(report: Callable[[str], None]) -> library.Change:
+            with self.changing:
+                report("reading the documents")
+                change = run(ReportingEmbedder(self.live.engine.embedder, report))
+                self._serve(change.index)
+                return change
+
+        job = Job.start(job_body, name)
+        while not job.wait(PROGRESS_EVERY_S):
+            yield (*(gr.skip(),) * 11, _status(job.status()))
+        if isinstance(job.error, (RagError, OSError)):
+            yield (*(gr.skip(),) * 11, _status(str(job.error), error=True))
+            return
+        if job.error is not None:
+            raise job.error
+        yield (*self.documents_view(conv), _status(job.result.message))
 
     def reload(self) -> str:
         """Serve the index generation now committed on disk (`rag index` rebuilt it while the server
@@ -204,13 +248,23 @@ class ChatApp:
         """Answer from `index` from now on: a new engine over the same loaded model."""
         old = self.live.engine
         engine = dataclasses.replace(old, retriever=Retriever(index.store, old.settings), index=index)
-        self.live = Served(engine, tuple(draw_examples(index.store.documents, engine.ask)))
+        served = Served(engine, ())
+        with self._swap:
+            self.live = served
+        self._suggest(served)
 
     def documents_view(self, conv: Conversation) -> tuple[Any, ...]:
         """Everything that names or lists the documents, for the current index.
 
         Outputs: header, question box, the example buttons, document list, scope, removal choice,
         chat, article."""
+        return (*self.library_view(), *self.page(conv))
+
+    def library_view(self) -> tuple[Any, ...]:
+        """What names or lists the documents, as they are now (a tab gets it on load, so a tab opened
+        after an upload or a `rag index` sees the documents it answers from).
+
+        Outputs: header, question box, the example buttons, document list, scope, removal choice."""
         live = self.live
         names = sorted(live.documents)
         return (
@@ -223,7 +277,6 @@ class ChatApp:
             documents_html(live, self.settings),
             gr.update(choices=names, value=names),
             gr.update(choices=names, value=None),
-            *self.page(conv),
         )
 
 
@@ -327,7 +380,9 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         saved_box.change(None, saved_box, None, js=SAVE_JS, **common)
         app.load(handlers.restore, saved_box, [chat, article, conv, saved_box], js=RESTORE_JS, **common)
 
-        view = [header, question, *example_buttons, docs_list, scope, to_remove, chat, article, status]
+        listing = [header, question, *example_buttons, docs_list, scope, to_remove]
+        app.load(handlers.library_view, None, listing, **common)
+        view = [*listing, chat, article, status]
         upload.upload(handlers.add, [upload, conv], view, **common)
         remove_button.click(handlers.remove, [to_remove, conv], view, **common)
         gr.api(handlers.ask_api, api_name="ask")
