@@ -124,9 +124,14 @@ def update_index(
     *,
     follow_links: bool | None = None,
     seeds_if_new: bool = True,
+    edit_sources: Callable[[list[Path]], list[Path]] | None = None,
 ) -> IndexResult:
     """Build or refresh the index from `paths` (default: the sources it records; for a brand-new
-    index the seeds folder, unless `seeds_if_new` is False). `follow_links` None: as recorded."""
+    index the seeds folder, unless `seeds_if_new` is False). `follow_links` None: as recorded.
+
+    `edit_sources`, when given, makes the sources from the ones recorded (or the seeds folder) when
+    the lock is held: a writer that adds or removes one source (the chat panel) then never undoes
+    what another writer (`rag index`) committed while it waited."""
     check_location(settings.index_dir)
     recorded = None
     if not paths:
@@ -143,6 +148,8 @@ def update_index(
     chosen = paths or (recorded[0] if recorded else [settings.seeds_dir])
     sources = [Path(p).resolve() for p in chosen]
     with _lock(settings.index_dir):
+        if edit_sources is not None:
+            sources = [Path(p).resolve() for p in edit_sources(default_sources(settings))]
         remove_leftovers(settings.index_dir)  # of a build that was killed midway
         previous, reason = _try_load(settings, settings.model_name)
         files, outside = discover_files(sources, follow)

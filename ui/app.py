@@ -186,6 +186,10 @@ class ChatApp:
         """Answer one question about the indexed documents; the same JSON as `rag ask --json`."""
         return self.live.engine.ask(question, k=_clamp_k(k, self.default_k)).to_dict()
 
+    def examples_api(self) -> list[str]:
+        """The example questions the page offers now ([] while they are being drawn)."""
+        return list(self.live.examples)
+
     def add(self, files: Sequence[Any] | None, conv: Conversation) -> Iterator[tuple[Any, ...]]:
         """Index uploaded files (Gradio's temporary copies, removed afterwards: the index keeps its own),
         in a job of their own; this reports its progress until it is done."""
@@ -193,7 +197,8 @@ class ChatApp:
 
         def run(embedder: Embedder) -> library.Change:
             try:
-                return library.add_files(self.settings, lambda: embedder, paths)
+                taken = set(self.live.documents)
+                return library.add_files(self.settings, lambda: embedder, paths, taken)
             finally:
                 for path in paths:
                     path.unlink(missing_ok=True)
@@ -386,6 +391,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         upload.upload(handlers.add, [upload, conv], view, **common)
         remove_button.click(handlers.remove, [to_remove, conv], view, **common)
         gr.api(handlers.ask_api, api_name="ask")
+        gr.api(handlers.examples_api, api_name="examples")
     app.queue()
     app.rag_chat = handlers  # what launch() hands the guard (index reloads) and the OpenAI-compatible API
     return app
