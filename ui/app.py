@@ -42,7 +42,7 @@ from rag.indexer import IndexResult
 from rag.pipeline import Engine, get_engine
 from rag.retrieve import Retriever
 from rag.types import Answer, Document
-from ui import library, openai_api, saved, server
+from ui import connections, library, openai_api, saved, server
 from ui.indexing import Job, ReportingEmbedder
 from ui.render import Conversation, article_html, chat_html, conversation_markdown, esc
 from ui.suggest import examples as draw_examples
@@ -72,6 +72,7 @@ THEME = gr.themes.Default(
 )
 MAX_K = 10
 MAX_EXAMPLES = 4
+QUEUE_MAX = 64  # questions waiting in the chat's queue; one more is told the queue is full
 PROGRESS_EVERY_S = 0.5  # how often an upload or removal in progress says how far it has come
 UPLOAD_LABEL = f"Add documents (.txt, .md, .html, {library.MAX_UPLOAD_BYTES // 2**20} MB each at most)"
 SAVED_KEY = "rag-conversation"
@@ -392,7 +393,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         remove_button.click(handlers.remove, [to_remove, conv], view, **common)
         gr.api(handlers.ask_api, api_name="ask")
         gr.api(handlers.examples_api, api_name="examples")
-    app.queue()
+    app.queue(max_size=QUEUE_MAX)
     app.rag_chat = handlers  # what launch() hands the guard (index reloads) and the OpenAI-compatible API
     return app
 
@@ -417,20 +418,23 @@ def launch(
     )
     if chat is not None:
         options["app_kwargs"]["routes"] = openai_api.routes(lambda: chat.live.engine)
+    connections.raise_open_files_limit()
+    connections.bound_repeated_logs()
     try:
-        _, url, _ = app.launch(
-            server_name=host,
-            server_port=port,
-            share=False,
-            prevent_thread_lock=not block,
-            css=CSS,
-            theme=THEME,
-            footer_links=["api", "gradio"],
-            ssr_mode=False,
-            mcp_server=False,
-            quiet=not block,
-            **options,
-        )
+        with connections.guarded_servers(connections.Limits.from_env()):
+            _, url, _ = app.launch(
+                server_name=host,
+                server_port=port,
+                share=False,
+                prevent_thread_lock=not block,
+                css=CSS,
+                theme=THEME,
+                footer_links=["api", "gradio"],
+                ssr_mode=False,
+                mcp_server=False,
+                quiet=not block,
+                **options,
+            )
     except OSError as exc:  # Gradio's advice would name launch(); ours names the flag
         raise ServerError(f"cannot listen on {host}:{port} ({exc}); choose another --port") from None
     return str(url)

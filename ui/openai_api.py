@@ -23,18 +23,21 @@ call needs `Authorization: Bearer <token>`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import os
 import re
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
 from rag.pipeline import Engine
@@ -43,6 +46,9 @@ from rag.types import Answer
 MODEL_ID = "rag"
 MAX_BODY_BYTES = 256 * 1024  # a conversation of questions; answers are short
 MAX_MESSAGES = 200
+QUESTION_WORKERS = 2  # the pipeline is bound by the CPU: more at once only share the cores
+QUESTIONS_WAITING = 32
+DISCONNECT_CHECK_S = 0.5
 _WORDS = re.compile(r"\S+\s*")
 
 
@@ -81,6 +87,7 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
 
     `token` (default: $RAG_AUTH_TOKEN when set) is required as a Bearer token on every call."""
     router = APIRouter()
+    questions = Questions()
     current: Callable[[], Engine] = engine if callable(engine) else (lambda: engine)
 
     def expected_token() -> str:
@@ -103,11 +110,14 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
             body = await _read_json(request)
             question, history = _conversation(body.get("messages"))
             model = str(body.get("model") or MODEL_ID)
+            questions.admit()
             if body.get("stream"):
                 return StreamingResponse(
-                    _sse(current(), question, history, model), media_type="text/event-stream"
+                    _sse(questions, current(), question, history, model), media_type="text/event-stream"
                 )
-            answer = await run_in_threadpool(current().ask, question, history)
+            answer = await questions.answer_while_connected(request, current(), question, history)
+            if answer is None:  # the client left: nobody to answer
+                return JSONResponse({"error": {"message": "the client went away"}}, status_code=499)
             if answer.error:
                 raise ApiError(400, answer.error, param="messages", code="invalid_question")
             return JSONResponse(completion(answer, model))
@@ -141,9 +151,80 @@ def citations(answer: Answer) -> list[dict[str, Any]]:
     return [{"index": i, **c.to_dict()} for i, c in enumerate(answer.citations, 1)]
 
 
-def _sse(engine: Engine, question: str, history: list[tuple[str, str]], model: str) -> Iterator[str]:
+class Questions:
+    """The API's questions run on threads of their own, not on Starlette's shared pool (which also
+    serves the page: 60 questions waiting for the LLM made the page take 47 s), at most
+    QUESTION_WORKERS at once and QUESTIONS_WAITING more waiting; one more is told the server is busy
+    (503). A question whose client leaves is stopped: before it starts, or between two pieces of
+    what the LLM writes (closing the stream stops the generation)."""
+
+    def __init__(self, workers: int = QUESTION_WORKERS, waiting: int = QUESTIONS_WAITING) -> None:
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="rag-api-question")
+        self.capacity = workers + waiting
+        self.admitted = 0  # touched on the event loop only
+
+    def admit(self) -> None:
+        if self.admitted >= self.capacity:
+            raise ApiError(
+                503,
+                f"the server is answering {self.capacity} questions already; try again in a moment",
+                kind="server_error",
+                code="busy",
+            )
+
+    async def answer(self, engine: Engine, question: str, history: list[tuple[str, str]]) -> Answer | None:
+        """The answer, or None when the question was stopped (its task was cancelled)."""
+        self.admitted += 1
+        stop = threading.Event()
+        try:
+            future = self.pool.submit(_answer_unless_stopped, engine, question, history, stop)
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+        finally:
+            self.admitted -= 1
+
+    async def answer_while_connected(
+        self, request: Request, engine: Engine, question: str, history: list[tuple[str, str]]
+    ) -> Answer | None:
+        task = asyncio.ensure_future(self.answer(engine, question, history))
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=DISCONNECT_CHECK_S)
+            if done:
+                return task.result()
+            if await request.is_disconnected():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                return None
+
+
+def _answer_unless_stopped(
+    engine: Engine, question: str, history: list[tuple[str, str]], stop: threading.Event
+) -> Answer | None:
+    if stop.is_set():
+        return None
+    stream = engine.stream(question, history)
+    try:
+        for item in stream:
+            if isinstance(item, Answer):
+                return item
+            if stop.is_set():
+                return None
+    finally:
+        close = getattr(stream, "close", None)  # a generator: closing it stops the LLM's generation
+        if close is not None:
+            close()
+    return None
+
+
+async def _sse(
+    questions: Questions, engine: Engine, question: str, history: list[tuple[str, str]], model: str
+) -> AsyncIterator[str]:
     """`chat.completion.chunk` events: the role, the verified answer in pieces, then the citations
-    and the full answer with finish_reason "stop", then [DONE]. Runs in Starlette's thread pool."""
+    and the full answer with finish_reason "stop", then [DONE]. A client that leaves cancels it
+    (Starlette watches for the disconnect), which stops the question."""
     head = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
@@ -156,7 +237,7 @@ def _sse(engine: Engine, question: str, history: list[tuple[str, str]], model: s
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
     yield event({"role": "assistant", "content": ""})
-    final = next((item for item in engine.stream(question, history) if isinstance(item, Answer)), None)
+    final = await questions.answer(engine, question, history)
     if final is None or final.error:
         message = final.error if final is not None else "no answer was produced"
         error = ApiError(400, message, param="messages", code="invalid_question")
