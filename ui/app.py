@@ -235,11 +235,15 @@ class ChatApp:
         while not job.wait(PROGRESS_EVERY_S):
             yield (*(gr.skip(),) * 11, _status(job.status()))
         if isinstance(job.error, (RagError, OSError)):
-            yield (*(gr.skip(),) * 11, _status(str(job.error), error=True))
+            yield (*(gr.skip(),) * 11, _status(self._shown(str(job.error)), error=True))
             return
         if job.error is not None:
             raise job.error
-        yield (*self.documents_view(conv), _status(job.result.message))
+        yield (*self.documents_view(conv), _status(self._shown(job.result.message)))
+
+    def _shown(self, message: str) -> str:
+        """A message as the page shows it: files named relative to the index, no server folders."""
+        return server.client_text(message, self.settings.index_dir)
 
     def reload(self) -> str:
         """Serve the index generation now committed on disk (`rag index` rebuilt it while the server

@@ -279,6 +279,8 @@ async def _read_json(request: Request) -> dict[str, Any]:
         raise ApiError(
             400, 'the request body is not JSON; send {"model": "rag", "messages": [...]}'
         ) from None
+    except RecursionError:
+        raise ApiError(400, "the request body is JSON nested too deeply; a chat is a flat list") from None
     if not isinstance(body, dict):
         raise ApiError(400, f"the request body must be a JSON object, got {type(body).__name__}")
     return body
