@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also read files that links in the folders point to outside them (skipped by default)",
     )
+    p.add_argument(
+        "--trust-sources",
+        action="store_true",
+        help="read the folders the index records even when they were not named here (an index folder "
+        "from someone else records folders of its own choosing)",
+    )
     _index_dir(p)
     p.set_defaults(func=cmd_index)
 
@@ -174,6 +180,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.embed import SentenceTransformerEmbedder
     from rag.indexer import update_index
 
+    _check_sources(args, settings)
     result = update_index(
         settings,
         SentenceTransformerEmbedder,
@@ -201,6 +208,44 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             f"{len(r.embedded_docs)} embedded, {len(r.reused_docs)} unchanged, {len(r.removed_docs)} removed"
         )
     return 0
+
+
+def _check_sources(args: argparse.Namespace, settings: Settings) -> None:
+    """Say which folders `rag index` reads; recorded ones the user never named (rag/trust.py) are read
+    only after a yes on the terminal or with --trust-sources, else UntrustedSourcesError."""
+    from rag import trust
+    from rag.indexer import rebuild_command, recorded_sources
+
+    index = settings.index_dir
+    if args.paths:
+        trust.remember(index, args.paths)
+        reading = [str(Path(p).resolve()) for p in args.paths]
+        print(f"reading: {printable(', '.join(reading), newlines=False)}", file=sys.stderr)
+        return
+    try:
+        recorded = recorded_sources(index)
+    except RagError:
+        return  # update_index says what is wrong with the record
+    sources = recorded[0] if recorded else [settings.seeds_dir]
+    print(f"reading: {printable(', '.join(map(str, sources)), newlines=False)}", file=sys.stderr)
+    strangers = trust.outside(sources, index, settings.seeds_dir, trust.trusted(index))
+    if not strangers:
+        return
+    listing = printable(", ".join(map(str, strangers)), newlines=False)
+    if not args.trust_sources and sys.stdin.isatty() and sys.stderr.isatty():
+        sys.stderr.write(
+            f"The index in {printable(str(index), newlines=False)} records folders you have not named "
+            f"here: {listing}. Its manifest may come from someone else. Read them? [y/N] "
+        )
+        sys.stderr.flush()
+        args.trust_sources = sys.stdin.readline().strip().lower() in ("y", "yes")
+    if not args.trust_sources:
+        raise trust.UntrustedSourcesError(
+            f"the index in {index} records folders you have not named here ({listing}); its manifest may "
+            f"come from someone else, so they are not read. Read them with `rag index --index-dir {index} "
+            f"--trust-sources`, or name the folders to index: {rebuild_command(index)}"
+        )
+    trust.remember(index, strangers)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
