@@ -218,9 +218,7 @@ def _check_sources(args: argparse.Namespace, settings: Settings) -> None:
 
     index = settings.index_dir
     if args.paths:
-        trust.remember(index, args.paths)
-        reading = [str(Path(p).resolve()) for p in args.paths]
-        print(f"reading: {printable(', '.join(reading), newlines=False)}", file=sys.stderr)
+        trust.remember(index, args.paths)  # the folders named are read, and only they
         return
     try:
         recorded = recorded_sources(index)
