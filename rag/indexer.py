@@ -150,6 +150,8 @@ def update_index(
     with _lock(settings.index_dir):
         if edit_sources is not None:
             sources = [Path(p).resolve() for p in edit_sources(default_sources(settings))]
+        elif paths:
+            sources += _own_sources(settings, sources)  # the chat panel's uploads stay indexed
         remove_leftovers(settings.index_dir)  # of a build that was killed midway
         previous, reason = _try_load(settings, settings.model_name)
         files, outside = discover_files(sources, follow)
@@ -171,6 +173,17 @@ def update_index(
         extra: dict[str, Any] = {"follow_links": True} if follow else {}
         save(store, settings.index_dir, [str(s) for s in sources], report, extra)
         return IndexResult(store, report, tuple(skipped), False, reason or "documents changed")
+
+
+def _own_sources(settings: Settings, sources: Sequence[Path]) -> list[Path]:
+    """Recorded sources inside the index folder (the chat panel's uploads) that `sources` lacks: a
+    `rag index PATHS` names the user's folders, and keeps what was uploaded into the index itself."""
+    with contextlib.suppress(IndexCorruptError):
+        recorded = recorded_sources(settings.index_dir)
+        index = settings.index_dir.resolve()
+        own = [p.resolve() for p in (recorded[0] if recorded else []) if p.resolve().is_relative_to(index)]
+        return [p for p in own if p not in sources and p.exists()]
+    return []
 
 
 def _build_within_budget(

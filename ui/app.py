@@ -74,6 +74,8 @@ MAX_K = 10
 MAX_EXAMPLES = 4
 QUEUE_MAX = 64  # questions waiting in the chat's queue; one more is told the queue is full
 PROGRESS_EVERY_S = 0.5  # how often an upload or removal in progress says how far it has come
+# what documents_view outputs: header, box, the examples, list, scope, removal, known, chat, article
+VIEW_OUTPUTS = MAX_EXAMPLES + 8
 UPLOAD_LABEL = f"Add documents (.txt, .md, .html, {library.MAX_UPLOAD_BYTES // 2**20} MB each at most)"
 SAVED_KEY = "rag-conversation"
 SAVE_JS = f"(v) => {{ try {{ localStorage.setItem('{SAVED_KEY}', v || ''); }} catch (e) {{}} }}"
@@ -144,22 +146,31 @@ class ChatApp:
         return chat_html(conv, live.documents, subject=live.subject), article_html(conv, live.documents)
 
     def chat_turn(
-        self, question: str, k: float, scope: list[str] | None, conv: Conversation
+        self,
+        question: str,
+        k: float,
+        scope: list[str] | None,
+        conv: Conversation,
+        known: list[str] | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """One question: a provisional bubble while the answer is written, then the verified answer.
+        It searches the documents of the index now (`known`: those the tab listed; any added since
+        are searched too) and says so when a document it needs went away.
 
-        Outputs: chat, article, conversation, question box, saved conversation."""
+        Outputs: chat, article, conversation, question box, saved conversation, scope, known."""
         question = question if isinstance(question, str) else ""
         if not question.strip():  # nothing to ask: no bubble, no message
-            yield (gr.skip(),) * 5
+            yield (gr.skip(),) * 7
             return
         live = self.live
         bubble = partial(chat_html, conv, live.documents, subject=live.subject)
-        yield bubble(pending=(question, "")), gr.skip(), conv, "", gr.skip()
-        chosen = _scope(scope, live.documents)
+        yield bubble(pending=(question, "")), gr.skip(), conv, "", *(gr.skip(),) * 3
+        chosen, gone = _scope(scope, live.documents, known)
         answer: Answer | None = None
         if chosen is not None and not chosen:
             message = "no document is chosen to search; tick at least one under Documents"
+            if gone:
+                message = f"{_names(gone)} {_is_gone(gone)}; choose among the documents listed now"
             answer = Answer(question=question, answer=message, abstained=True, error=message)
         else:
             pieces: list[str] = []
@@ -169,11 +180,34 @@ class ChatApp:
                     answer = item
                     break
                 pieces.append(item)
-                yield bubble(pending=(question, "".join(pieces))), *(gr.skip(),) * 4
+                yield bubble(pending=(question, "".join(pieces))), *(gr.skip(),) * 6
         assert answer is not None  # Engine.stream always ends with the Answer
+        answer = self._still_there(answer)
         conv = conv.add(question, answer)
         keep_typed = question if answer.error else gr.skip()  # a refused question returns to the box
-        yield (*self.page(conv), conv, keep_typed, _saved(conv, live.documents))
+        now = self.live
+        names = sorted(now.documents)
+        ticked = (
+            names
+            if chosen is None
+            else sorted((set(chosen) | (set(names) - set(known or names))) & set(names))
+        )
+        yield (
+            *self.page(conv),
+            conv,
+            keep_typed,
+            _saved(conv, now.documents),
+            gr.update(choices=names, value=ticked),
+            names,
+        )
+
+    def _still_there(self, answer: Answer) -> Answer:
+        """The answer, or what to say instead when a document it quotes was removed meanwhile."""
+        gone = sorted({c.doc_id for c in answer.citations} - set(self.live.documents))
+        if not gone:
+            return answer
+        message = f"{_names(gone)} {_is_gone(gone)} while this question was answered; ask again"
+        return Answer(question=answer.question, answer=message, abstained=True, error=message)
 
     def clear(self) -> tuple[Any, ...]:
         empty = Conversation()
@@ -209,7 +243,7 @@ class ChatApp:
 
     def remove(self, doc_id: str | None, conv: Conversation) -> Iterator[tuple[Any, ...]]:
         if not doc_id:
-            yield (*(gr.skip(),) * 11, _status("Choose a document to remove first.", error=True))
+            yield (*(gr.skip(),) * VIEW_OUTPUTS, _status("Choose a document to remove first.", error=True))
             return
 
         def run(embedder: Embedder) -> library.Change:
@@ -233,9 +267,9 @@ class ChatApp:
 
         job = Job.start(job_body, name)
         while not job.wait(PROGRESS_EVERY_S):
-            yield (*(gr.skip(),) * 11, _status(job.status()))
+            yield (*(gr.skip(),) * VIEW_OUTPUTS, _status(job.status()))
         if isinstance(job.error, (RagError, OSError)):
-            yield (*(gr.skip(),) * 11, _status(self._shown(str(job.error)), error=True))
+            yield (*(gr.skip(),) * VIEW_OUTPUTS, _status(self._shown(str(job.error)), error=True))
             return
         if job.error is not None:
             raise job.error
@@ -274,7 +308,7 @@ class ChatApp:
         """What names or lists the documents, as they are now (a tab gets it on load, so a tab opened
         after an upload or a `rag index` sees the documents it answers from).
 
-        Outputs: header, question box, the example buttons, document list, scope, removal choice."""
+        Outputs: header, question box, the example buttons, document list, scope, removal choice, known."""
         live = self.live
         names = sorted(live.documents)
         return (
@@ -287,6 +321,7 @@ class ChatApp:
             documents_html(live, self.settings),
             gr.update(choices=names, value=names),
             gr.update(choices=names, value=None),
+            names,
         )
 
 
@@ -296,6 +331,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
     live = handlers.live
     with gr.Blocks(title=library.title(live.documents), analytics_enabled=False) as app:
         conv = gr.State(Conversation())
+        known = gr.State(sorted(live.documents))  # the documents this tab has listed
         header = gr.HTML(_header(live), elem_id="rag-header")
         gr.HTML(
             '<div id="rag-live" class="sr-only" role="status" aria-live="polite" aria-atomic="true"></div>',
@@ -372,25 +408,29 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         saved_box = gr.Textbox(visible="hidden", elem_id="rag-saved", label="Saved conversation")
 
         common: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-        turn_outputs = [chat, article, conv, question, saved_box]
+        turn_outputs = [chat, article, conv, question, saved_box, scope, known]
         gr.on(
             [question.submit, ask_button.click],
             handlers.chat_turn,
-            [question, k, scope, conv],
+            [question, k, scope, conv, known],
             turn_outputs,
             trigger_mode="once",
             **common,
         )
         for button in example_buttons:
             button.click(
-                handlers.chat_turn, [button, k, scope, conv], turn_outputs, trigger_mode="once", **common
+                handlers.chat_turn,
+                [button, k, scope, conv, known],
+                turn_outputs,
+                trigger_mode="once",
+                **common,
             )
         clear_button.click(handlers.clear, None, [chat, article, conv, question, saved_box], **common)
         export_button.click(None, saved_box, None, js=EXPORT_JS, **common)
         saved_box.change(None, saved_box, None, js=SAVE_JS, **common)
         app.load(handlers.restore, saved_box, [chat, article, conv, saved_box], js=RESTORE_JS, **common)
 
-        listing = [header, question, *example_buttons, docs_list, scope, to_remove]
+        listing = [header, question, *example_buttons, docs_list, scope, to_remove, known]
         app.load(handlers.library_view, None, listing, **common)
         view = [*listing, chat, article, status]
         upload.upload(handlers.add, [upload, conv], view, **common)
@@ -482,12 +522,28 @@ def _example_slots(live: Served) -> list[str]:
     return [*live.examples, *[""] * MAX_EXAMPLES][:MAX_EXAMPLES]
 
 
-def _scope(chosen: list[str] | None, documents: dict[str, Document]) -> frozenset[str] | None:
-    """The documents a question searches: None for all of them."""
+def _scope(
+    chosen: list[str] | None, documents: dict[str, Document], known: list[str] | None = None
+) -> tuple[frozenset[str] | None, list[str]]:
+    """The documents a question searches (None: all of them), and those chosen that are gone.
+
+    A document the tab did not list (`known`: added since, by another tab or `rag index`) is searched."""
     if chosen is None:
-        return None
-    picked = frozenset(c for c in chosen if c in documents)
-    return None if picked == frozenset(documents) else picked
+        return None, []
+    current = frozenset(documents)
+    gone = sorted(set(chosen) - current)
+    new = current - set(known) if known is not None else frozenset()
+    picked = frozenset(c for c in chosen if c in current) | new
+    return (None if picked == current else picked), gone
+
+
+def _names(doc_ids: list[str]) -> str:
+    return ", ".join(doc_ids)
+
+
+def _is_gone(doc_ids: list[str]) -> str:
+    verb = "were" if len(doc_ids) > 1 else "was"
+    return f"{verb} removed from the index (in another tab, or by `rag index`)"
 
 
 def _saved(conv: Conversation, documents: dict[str, Document]) -> str:
