@@ -72,6 +72,7 @@ THEME = gr.themes.Default(
 )
 MAX_K = 10
 MAX_EXAMPLES = 4
+CONVERSATION_TTL_S = 6 * 3600  # a conversation untouched this long is let go (the browser keeps a copy)
 QUEUE_MAX = 64  # questions waiting in the chat's queue; one more is told the queue is full
 PROGRESS_EVERY_S = 0.5  # how often an upload or removal in progress says how far it has come
 # what documents_view outputs: header, box, the examples, list, scope, removal, known, chat, article
@@ -330,7 +331,7 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
     handlers = ChatApp(engine or get_engine(settings))
     live = handlers.live
     with gr.Blocks(title=library.title(live.documents), analytics_enabled=False) as app:
-        conv = gr.State(Conversation())
+        conv = gr.State(Conversation(), time_to_live=CONVERSATION_TTL_S)  # a forgotten tab frees its own
         known = gr.State(sorted(live.documents))  # the documents this tab has listed
         header = gr.HTML(_header(live), elem_id="rag-header")
         gr.HTML(
@@ -490,6 +491,7 @@ def serve(
     """`rag serve`: check the address, load the model and index (so the first answer is fast), serve."""
     token = server.auth_token(auth_token)
     server.check_port(host, port)
+    server.stop_on_signals()
     warning = server.bind_warning(host, port, token)
     if warning:
         print(warning, file=sys.stderr, flush=True)
