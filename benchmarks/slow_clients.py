@@ -11,7 +11,10 @@
 3. Meanwhile a normal client on 127.0.0.1 loads the page (GET /) every second (target: within
    2 s), and asks a question through the raw API every 5 s (target: answered; its time is mostly
    the CPU's); each has a 10 s timeout.
-4. Printed: what happened to the slow connections (refused with 503, cut off by a timeout, still
+4. Then `--abandoned` API questions (half of them streamed) are sent from several addresses and
+   never read, and their sockets closed: the page's time while they wait, and the server's memory
+   before, while and after (target: back within 10%).
+5. Printed: what happened to the slow connections (refused with 503, cut off by a timeout, still
    open), the normal requests' latencies (target: every one answered within 2 s), and the size of
    the server's log (target: under 1 MB).
 
@@ -228,12 +231,53 @@ def under_attack(port: int, slow: Slowloris, duration: float) -> tuple[list[floa
     return pages, asks, failures
 
 
+def abandoned_questions(port: int, pid: int, count: int) -> dict[str, float]:
+    """`count` API questions (half streamed) sent from several addresses and left unread, their
+    sockets then closed: the page's time while they wait, and the server's RSS before, during and
+    after (target: back within 10% of before)."""
+    import psutil
+
+    server = psutil.Process(pid)
+    before = server.memory_info().rss
+    body = json.dumps({"model": "rag", "messages": [{"role": "user", "content": "Who is the US envoy?"}]})
+    streamed = json.dumps({**json.loads(body), "stream": True})
+    sockets = []
+    for i in range(count):
+        s = socket.socket()
+        try:
+            s.bind((f"127.0.3.{i // 50 + 1}", 0))
+            s.connect(("127.0.0.1", port))
+            data = streamed if i % 2 else body
+            s.sendall(
+                f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n{data}".encode()
+            )
+            sockets.append(s)
+        except OSError:
+            s.close()
+    time.sleep(2)
+    status, page_s = get_page(port, timeout=60)
+    during = server.memory_info().rss
+    for s in sockets:
+        s.close()
+    time.sleep(15)
+    after = server.memory_info().rss
+    return {
+        "sent": len(sockets),
+        "page_s": page_s if status == 200 else float("inf"),
+        "before_mb": before / 2**20,
+        "during_mb": during / 2**20,
+        "after_mb": after / 2**20,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--connections", type=int, default=1100)
     parser.add_argument("--seconds", type=float, default=40)
+    parser.add_argument("--abandoned", type=int, default=300, help="API questions sent and left unread")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
@@ -251,6 +295,8 @@ def main() -> int:
         pages, asks, failures = under_attack(port, slow, args.seconds)
         still_open = len(slow.open)
         slow.close()
+        time.sleep(1)
+        abandoned = abandoned_questions(port, proc.pid, args.abandoned)
         log_growth = log.stat().st_size - log_before
     finally:
         proc.terminate()
@@ -276,6 +322,16 @@ def main() -> int:
                 f"{name}: {len(times)} requests, median {statistics.median(finite):.2f} s, "
                 f"max {max(times):.2f} s"
             )
+    print(
+        f"{abandoned['sent']:.0f} API questions sent and left unread (half streamed): the page took "
+        f"{abandoned['page_s']:.2f} s meanwhile; server RSS {abandoned['before_mb']:.0f} MB before, "
+        f"{abandoned['during_mb']:.0f} MB while they waited, {abandoned['after_mb']:.0f} MB 15 s after they "
+        f"left ({100 * (abandoned['after_mb'] / abandoned['before_mb'] - 1):+.1f}%, target within 10%)"
+    )
+    if abandoned["page_s"] > TARGET_S:
+        failures.append(f"page while questions waited: {abandoned['page_s']:.2f} s")
+    if abandoned["after_mb"] > 1.1 * abandoned["before_mb"]:
+        failures.append("server memory did not return within 10% after the questions left")
     print(f"server log grew by {log_growth:,} bytes (target: under {TARGET_LOG_BYTES:,})")
     for line in failures[:10]:
         print(f"  missed: {line}")
