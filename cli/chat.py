@@ -105,18 +105,33 @@ class Session:
         return cls(path, cls.resume(path).turns)
 
     @classmethod
-    def resume(cls, path: Path) -> Session:
+    def resume(cls, path: Path, warn: TextIO | None = None) -> Session:
+        """The saved session; a file that cannot be read as one is a one-line note on `warn` and a
+        new session (a traceback on `{"turns": 5}` was the old answer)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            turns = [
-                {k: str(t.get(k, "")) for k in ("question", "answer", "understood", "short") if k in t}
-                | {k: str(t.get(k, "")) for k in ("question", "answer", "understood")}
-                for t in data.get("turns", [])
-                if isinstance(t, dict) and t.get("question")
-            ]
-        except (OSError, ValueError, AttributeError, TypeError):
-            turns = []
+        except FileNotFoundError:
+            return cls(path)
+        except (OSError, ValueError, RecursionError) as exc:
+            return cls._unreadable(path, f"{type(exc).__name__}", warn)
+        recorded = data.get("turns") if isinstance(data, dict) else None
+        if not isinstance(recorded, list):
+            return cls._unreadable(path, 'it holds no list of "turns"', warn)
+        turns = [
+            {k: str(t.get(k, "")) for k in ("question", "answer", "understood", "short") if k in t}
+            | {k: str(t.get(k, "")) for k in ("question", "answer", "understood")}
+            for t in recorded
+            if isinstance(t, dict) and t.get("question")
+        ]
         return cls(path, turns[-MAX_TURNS_KEPT:])
+
+    @classmethod
+    def _unreadable(cls, path: Path, why: str, warn: TextIO | None) -> Session:
+        if warn is not None:
+            print(
+                f"note: the saved conversation {path} cannot be read ({why}); starting a new one", file=warn
+            )
+        return cls(path)
 
 
 def run(
@@ -130,7 +145,7 @@ def run(
     """The read-answer loop; `ask(question, history) -> Answer`. Returns the exit code."""
     interactive = stdin.isatty() and stdout.isatty()
     path = session_file(settings)
-    session = Session.resume(path) if resume else Session(path)
+    session = Session.resume(path, warn=sys.stderr) if resume else Session(path)
     if not resume:
         session.save()
     history_file = state_dir() / "chat_history"

@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also read files that links in the folders point to outside them (skipped by default)",
     )
+    p.add_argument(
+        "--trust-sources",
+        action="store_true",
+        help="read the folders the index records even when they were not named here (an index folder "
+        "from someone else records folders of its own choosing)",
+    )
     _index_dir(p)
     p.set_defaults(func=cmd_index)
 
@@ -212,6 +218,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from rag.index.embed import SentenceTransformerEmbedder
     from rag.index.indexer import add_to_index, update_index
 
+    _check_sources(args, settings)
     if args.replace and not args.paths:
         raise RagError("--replace needs the documents to index instead, e.g. `rag index --replace ~/notes`")
     if args.paths and not args.replace:
@@ -291,6 +298,45 @@ def _named(verb: str, doc_ids: Sequence[str], shown: int = 5) -> str:
         f" and {len(doc_ids) - shown:,} more" if len(doc_ids) > shown else ""
     )
     return f"{verb} {_count(len(doc_ids), 'document')} ({names})"
+
+
+def _check_sources(args: argparse.Namespace, settings: Settings) -> None:
+    """Say which folders `rag index` reads; recorded ones the user never named (rag/index/trust.py) are read
+    only after a yes on the terminal or with --trust-sources, else UntrustedSourcesError."""
+    from rag.index import trust
+    from rag.index.indexer import rebuild_command, recorded_sources
+
+    index = settings.index_dir
+    if args.paths:
+        trust.remember(index, args.paths)  # the folders named are read
+        if args.replace:
+            return  # ... and only they
+    try:
+        recorded = recorded_sources(index)
+    except RagError:
+        return  # update_index says what is wrong with the record
+    sources = recorded[0] if recorded else ([] if args.paths else [settings.seeds_dir])
+    if sources:  # the folders read besides those named now
+        reading = [*sources, *args.paths]
+        print(f"reading: {printable(', '.join(map(str, reading)), newlines=False)}", file=sys.stderr)
+    strangers = trust.outside(sources, index, settings.seeds_dir, trust.trusted(index))
+    if not strangers:
+        return
+    listing = printable(", ".join(map(str, strangers)), newlines=False)
+    if not args.trust_sources and sys.stdin.isatty() and sys.stderr.isatty():
+        sys.stderr.write(
+            f"The index in {printable(str(index), newlines=False)} records folders you have not named "
+            f"here: {listing}. Its manifest may come from someone else. Read them? [y/N] "
+        )
+        sys.stderr.flush()
+        args.trust_sources = sys.stdin.readline().strip().lower() in ("y", "yes")
+    if not args.trust_sources:
+        raise trust.UntrustedSourcesError(
+            f"the index in {index} records folders you have not named here ({listing}); its manifest may "
+            f"come from someone else, so they are not read. Read them with `rag index --index-dir {index} "
+            f"--trust-sources`, or name the folders to index: {rebuild_command(index)}"
+        )
+    trust.remember(index, strangers)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

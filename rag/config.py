@@ -58,8 +58,15 @@ class Settings:
     llm_model_path: Path | None = None  # a .gguf file; default: the model `rag llm-setup` assembles
     llm_timeout: float = 60.0  # seconds to wait for the server before answering extractively
     llm_threads: int = 0  # threads for the local model; 0: one per core (1 is faster on a busy machine)
-    # documents
+    # documents, and the cost budget of each one (rag/index/budget.py): a document with more sentences or
+    # chunks than this is not indexed (a 5 MB upload of one-word lines would be 500,000 of each)
     max_document_bytes: int = 20_000_000
+    max_document_sentences: int = 20_000
+    max_document_chunks: int = 20_000
+    # ... and of an upload of the chat panel, indexed while its user waits: embedding ran at 41-200
+    # sentences a second on 2 cores (busy to idle), so 4,000 sentences take 20-100 s
+    max_upload_sentences: int = 4_000
+    max_upload_chunks: int = 4_000
     # an approximate (HNSW) index is used at and above this many sentence vectors, flat search below:
     # measured by benchmarks/run.py on 2 cores, exact search 0.27 ms / HNSW 0.33 ms at 10,000, then
     # 0.40 / 0.37 ms at 15,000 (HNSW recall@10 0.997) and 0.53 / 0.42 ms at 20,000
@@ -84,6 +91,7 @@ class Settings:
                 raise ConfigError(f"RAG_READER={env['RAG_READER']!r}: expected extractive or llm")
             changes["reader"] = env["RAG_READER"]
         changes.update(_llm_from_env(env))
+        changes.update(_budget_from_env(env))
         if env.get("RAG_ABSTAIN_THRESHOLD"):
             threshold = _from_env(env, "RAG_ABSTAIN_THRESHOLD", float, "a number from 0 to 1", 0, 1)
             changes["abstain_threshold"] = threshold
@@ -116,6 +124,19 @@ def _llm_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         )
     if env.get("RAG_LLM_TIMEOUT"):
         changes["llm_timeout"] = _from_env(env, "RAG_LLM_TIMEOUT", float, "seconds from 1 to 3600", 1, 3600)
+    return changes
+
+
+def _budget_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for name, key in (
+        ("RAG_MAX_DOCUMENT_SENTENCES", "max_document_sentences"),
+        ("RAG_MAX_DOCUMENT_CHUNKS", "max_document_chunks"),
+        ("RAG_MAX_UPLOAD_SENTENCES", "max_upload_sentences"),
+        ("RAG_MAX_UPLOAD_CHUNKS", "max_upload_chunks"),
+    ):
+        if env.get(name):
+            changes[key] = _from_env(env, name, int, "a whole number from 1 to 10,000,000", 1, 10_000_000)
     return changes
 
 

@@ -110,17 +110,21 @@ class Engine:
             return self
         return Engine(settings, self.embedder, self.retriever, self.index, served=self._served)
 
-    def add_files(self, paths: Sequence[Path]) -> Change:
-        """Copy `paths` into the index's uploads folder, index them with the rest, answer from them."""
+    def add_files(self, paths: Sequence[Path], *, embedder: Embedder | None = None) -> Change:
+        """Copy `paths` into the index's uploads folder, index them with the rest, answer from them.
+        A name the index already holds gets a new one; `embedder` stands in for the engine's own
+        (one that reports progress)."""
         with self._served.changing:
-            change = library.add_files(self.settings, self._embedder, paths)
+            use = embedder or self.embedder
+            change = library.add_files(self.settings, lambda: use, paths, taken=set(self.documents))
             self._serve(change.index)
             return change
 
-    def remove_document(self, doc_id: str) -> Change:
+    def remove_document(self, doc_id: str, *, embedder: Embedder | None = None) -> Change:
         """Take `doc_id` out of the index (its file is deleted only when it was an upload)."""
         with self._served.changing:
-            change = library.remove_document(self.settings, self._embedder, self.documents, doc_id)
+            use = embedder or self.embedder
+            change = library.remove_document(self.settings, lambda: use, self.documents, doc_id)
             self._serve(change.index)
             return change
 
@@ -158,9 +162,6 @@ class Engine:
                 f"notice: the index in {settings.index_dir} has a new generation {generation} "
                 f"({len(store.documents)} documents, {len(store.vectors)} sentences); answering from it now"
             )
-
-    def _embedder(self) -> Embedder:
-        return self.embedder
 
     def _serve(self, index: IndexResult) -> None:
         # one assignment: a question reads self.retriever once and keeps that index throughout

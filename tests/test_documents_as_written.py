@@ -185,8 +185,8 @@ def test_docx_keeps_the_order_of_paragraphs_and_tables(sample_folder: Path) -> N
 
 
 def test_the_documents_panel_takes_pdf_docx_and_csv(tmp_path: Path) -> None:
+    from rag.index import library
     from tests.conftest import TINY_TEXT, FakeEmbedder
-    from ui import library
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()

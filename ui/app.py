@@ -38,9 +38,10 @@ import gradio as gr
 from rag.config import Settings
 from rag.errors import RagError, ServerError
 from rag.index import library
-from rag.pipeline import Engine, get_engine
+from rag.pipeline import Embedder, Engine, get_engine
 from rag.types import Answer, Document
-from ui import naming, openai_api, saved, server
+from ui import connections, naming, openai_api, saved, server
+from ui.indexing import Job, ReportingEmbedder
 from ui.render import Conversation, article_html, chat_html, conversation_markdown, esc
 from ui.suggest import examples as draw_examples
 
@@ -69,6 +70,11 @@ THEME = gr.themes.Default(
 )
 MAX_K = 10
 MAX_EXAMPLES = 4
+CONVERSATION_TTL_S = 6 * 3600  # a conversation untouched this long is let go (the browser keeps a copy)
+QUEUE_MAX = 64  # questions waiting in the chat's queue; one more is told the queue is full
+PROGRESS_EVERY_S = 0.5  # how often an upload or removal in progress says how far it has come
+# what documents_view outputs: header, box, the examples, list, scope, removal, known, chat, article
+VIEW_OUTPUTS = MAX_EXAMPLES + 8
 UPLOAD_LABEL = (
     f"Add documents (.txt, .md, .html, .csv, .pdf, .docx, {library.MAX_UPLOAD_BYTES // 2**20} MB "
     "each at most)"
@@ -113,31 +119,68 @@ class ChatApp:
     def __init__(self, engine: Engine) -> None:
         self.settings = engine.settings
         self.default_k = max(1, min(MAX_K, self.settings.top_k))
-        self.live = Served(engine, tuple(draw_examples(engine.documents, engine.ask)))
         self.changing = threading.Lock()  # one upload or removal at a time
+        self._swap = threading.Lock()  # guards replacing `live`
+        self.examples_ready = threading.Event()  # set when the examples of `live` are drawn
+        self.live = Served(engine, ())
+        self._suggest(self.live)
+
+    def _suggest(self, served: Served) -> None:
+        """Draw `served`'s example questions in the background (asking each takes a while on a long
+        document): the server listens at once, and the examples join the page when they are ready."""
+        self.examples_ready.clear()
+
+        def draw() -> None:
+            found: tuple[str, ...] = ()
+            try:
+                found = tuple(draw_examples(served.documents, served.engine.ask))
+            except Exception as exc:  # examples are a nicety: the page works without them
+                print(f"warning: no example questions ({type(exc).__name__})", file=sys.stderr, flush=True)
+            with self._swap:
+                if self.live is served:
+                    self.live = dataclasses.replace(served, examples=found)
+                    self.examples_ready.set()
+
+        threading.Thread(target=draw, daemon=True, name="rag-suggest").start()
 
     def page(self, conv: Conversation) -> tuple[str, str]:
         live = self.live
         return chat_html(conv, live.documents, subject=live.subject), article_html(conv, live.documents)
 
     def chat_turn(
-        self, question: str, k: float, scope: list[str] | None, conv: Conversation
+        self,
+        question: str,
+        k: float,
+        scope: list[str] | None,
+        conv: Conversation,
+        known: list[str] | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """One question: a provisional bubble while the answer is written, then the verified answer.
+        It searches the documents of the index now (`known`: those the tab listed; any added since
+        are searched too) and says so when a document it needs went away.
 
-        Outputs: chat, article, conversation, question box, saved conversation."""
+        Outputs: chat, article, conversation, question box, saved conversation, scope, known."""
         question = question if isinstance(question, str) else ""
         if not question.strip():  # nothing to ask: no bubble, no message
-            yield (gr.skip(),) * 5
+            yield (gr.skip(),) * 7
             return
         live = self.live
         bubble = partial(chat_html, conv, live.documents, subject=live.subject)
         # kept with the conversation until answered: a reload meanwhile puts the question back in the box
-        yield bubble(pending=(question, "")), gr.skip(), conv, "", _saved(conv, live.documents, question)
-        chosen = _scope(scope, live.documents)
+        yield (
+            bubble(pending=(question, "")),
+            gr.skip(),
+            conv,
+            "",
+            _saved(conv, live.documents, question),
+            *(gr.skip(),) * 2,
+        )
+        chosen, gone = _scope(scope, live.documents, known)
         answer: Answer | None = None
         if chosen is not None and not chosen:
             message = "no document is chosen to search; tick at least one under Documents"
+            if gone:
+                message = f"{_names(gone)} {_is_gone(gone)}; choose among the documents listed now"
             answer = Answer(question=question, answer=message, abstained=True, error=message)
         else:
             pieces: list[str] = []
@@ -147,11 +190,34 @@ class ChatApp:
                     answer = item
                     break
                 pieces.append(item)
-                yield bubble(pending=(question, "".join(pieces))), *(gr.skip(),) * 4
+                yield bubble(pending=(question, "".join(pieces))), *(gr.skip(),) * 6
         assert answer is not None  # Engine.stream always ends with the Answer
+        answer = self._still_there(answer)
         conv = conv.add(question, answer)
         keep_typed = question if answer.error else gr.skip()  # a refused question returns to the box
-        yield (*self.page(conv), conv, keep_typed, _saved(conv, live.documents))
+        now = self.live
+        names = sorted(now.documents)
+        ticked = (
+            names
+            if chosen is None
+            else sorted((set(chosen) | (set(names) - set(known or names))) & set(names))
+        )
+        yield (
+            *self.page(conv),
+            conv,
+            keep_typed,
+            _saved(conv, now.documents),
+            gr.update(choices=names, value=ticked),
+            names,
+        )
+
+    def _still_there(self, answer: Answer) -> Answer:
+        """The answer, or what to say instead when a document it quotes was removed meanwhile."""
+        gone = sorted({c.doc_id for c in answer.citations} - set(self.live.documents))
+        if not gone:
+            return answer
+        message = f"{_names(gone)} {_is_gone(gone)} while this question was answered; ask again"
+        return Answer(question=answer.question, answer=message, abstained=True, error=message)
 
     def clear(self) -> tuple[Any, ...]:
         empty = Conversation()
@@ -170,15 +236,24 @@ class ChatApp:
         """Answer one question about the indexed documents; the same JSON as `rag ask --json`."""
         return self.live.engine.ask(question, k=_clamp_k(k, self.default_k)).to_dict()
 
-    def add(self, files: Sequence[Any] | None, conv: Conversation) -> tuple[Any, ...]:
-        """Index uploaded files (Gradio's temporary copies, removed afterwards: the index keeps its own)."""
+    def examples_api(self) -> list[str]:
+        """The example questions the page offers now ([] while they are being drawn)."""
+        return list(self.live.examples)
+
+    def add(self, files: Sequence[Any] | None, conv: Conversation) -> Iterator[tuple[Any, ...]]:
+        """Index uploaded files (Gradio's temporary copies, removed afterwards: the index keeps its own),
+        in a job of their own; this reports its progress until it is done."""
         paths = [Path(f if isinstance(f, str) else getattr(f, "name", str(f))) for f in files or []]
-        engine = self.live.engine
-        try:
-            return self._change(lambda: engine.add_files(paths), conv)
-        finally:
-            for path in paths:
-                path.unlink(missing_ok=True)
+
+        def run(embedder: Embedder) -> library.Change:
+            try:
+                return self.live.engine.add_files(paths, embedder=embedder)
+            finally:
+                for path in paths:
+                    path.unlink(missing_ok=True)
+
+        names = ", ".join(p.name for p in paths) or "nothing"
+        yield from self._change(run, f"Adding {names}", conv)
 
     def ask_to_remove(self, doc_id: str | None) -> tuple[Any, ...]:
         """The question asked before a removal: what goes, and whether a file is deleted.
@@ -201,24 +276,46 @@ class ChatApp:
         question = f"<p><strong>Remove {esc(doc.doc_id)} from the index?</strong> {esc(what)}</p>"
         return gr.update(visible=True), question, ""
 
-    def remove_confirmed(self, doc_id: str | None, conv: Conversation) -> tuple[Any, ...]:
-        return (*self.remove(doc_id, conv), gr.update(visible=False))
+    def remove_confirmed(self, doc_id: str | None, conv: Conversation) -> Iterator[tuple[Any, ...]]:
+        for outputs in self.remove(doc_id, conv):
+            yield (*outputs, gr.update(visible=False))
 
-    def remove(self, doc_id: str | None, conv: Conversation) -> tuple[Any, ...]:
+    def remove(self, doc_id: str | None, conv: Conversation) -> Iterator[tuple[Any, ...]]:
         if not doc_id:
-            return (*(gr.skip(),) * 11, _status("Choose a document to remove first.", error=True))
-        engine = self.live.engine
-        return self._change(lambda: engine.remove_document(doc_id), conv)
+            yield (*(gr.skip(),) * VIEW_OUTPUTS, _status("Choose a document to remove first.", error=True))
+            return
 
-    def _change(self, run: Callable[[], library.Change], conv: Conversation) -> tuple[Any, ...]:
-        """Run an upload or removal (the engine answers from the new index), then show its documents."""
-        with self.changing:
-            try:
-                change = run()
-            except (RagError, OSError) as exc:
-                return (*(gr.skip(),) * 11, _status(str(exc), error=True))
-            self._refresh()
-        return (*self.documents_view(conv), _status(change.message))
+        def run(embedder: Embedder) -> library.Change:
+            return self.live.engine.remove_document(doc_id, embedder=embedder)
+
+        yield from self._change(run, f"Removing {doc_id}", conv)
+
+    def _change(
+        self, run: Callable[[Embedder], library.Change], name: str, conv: Conversation
+    ) -> Iterator[tuple[Any, ...]]:
+        """Run an upload or removal in a job (one at a time; the engine answers from the new index),
+        then show its documents. Yields the job's progress every PROGRESS_EVERY_S until it is done."""
+
+        def job_body(report: Callable[[str], None]) -> library.Change:
+            with self.changing:
+                report("reading the documents")
+                change = run(ReportingEmbedder(self.live.engine.embedder, report))
+                self._refresh()
+                return change
+
+        job = Job.start(job_body, name)
+        while not job.wait(PROGRESS_EVERY_S):
+            yield (*(gr.skip(),) * VIEW_OUTPUTS, _status(job.status()))
+        if isinstance(job.error, (RagError, OSError)):
+            yield (*(gr.skip(),) * VIEW_OUTPUTS, _status(self._shown(str(job.error)), error=True))
+            return
+        if job.error is not None:
+            raise job.error
+        yield (*self.documents_view(conv), _status(self._shown(job.result.message)))
+
+    def _shown(self, message: str) -> str:
+        """A message as the page shows it: files named relative to the index, no server folders."""
+        return server.client_text(message, self.settings.index_dir)
 
     def reload(self) -> str:
         """Serve the index generation now committed on disk (`rag index` rebuilt it while the server
@@ -230,15 +327,25 @@ class ChatApp:
         return message
 
     def _refresh(self) -> None:
-        """The engine answers from a new index: draw its example questions anew."""
-        engine = self.live.engine
-        self.live = Served(engine, tuple(draw_examples(engine.documents, engine.ask)))
+        """The engine answers from a new index: serve it at once, its example questions drawn anew
+        in the background."""
+        served = Served(self.live.engine, ())
+        with self._swap:
+            self.live = served
+        self._suggest(served)
 
     def documents_view(self, conv: Conversation) -> tuple[Any, ...]:
         """Everything that names or lists the documents, for the current index.
 
         Outputs: header, question box, the example buttons, document list, scope, removal choice,
         chat, article."""
+        return (*self.library_view(), *self.page(conv))
+
+    def library_view(self) -> tuple[Any, ...]:
+        """What names or lists the documents, as they are now (a tab gets it on load, so a tab opened
+        after an upload or a `rag index` sees the documents it answers from).
+
+        Outputs: header, question box, the example buttons, document list, scope, removal choice, known."""
         live = self.live
         names = sorted(live.documents)
         return (
@@ -251,7 +358,7 @@ class ChatApp:
             documents_html(live, self.settings),
             gr.update(choices=names, value=names),
             gr.update(choices=names, value=None),
-            *self.page(conv),
+            names,
         )
 
 
@@ -260,7 +367,8 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
     handlers = ChatApp(engine or get_engine(settings))
     live = handlers.live
     with gr.Blocks(title=naming.title(live.documents), analytics_enabled=False) as app:
-        conv = gr.State(Conversation())
+        conv = gr.State(Conversation(), time_to_live=CONVERSATION_TTL_S)  # a forgotten tab frees its own
+        known = gr.State(sorted(live.documents))  # the documents this tab has listed
         header = gr.HTML(_header(live), elem_id="rag-header")
         gr.HTML(
             '<div id="rag-live" class="sr-only" role="status" aria-live="polite" aria-atomic="true"></div>',
@@ -348,18 +456,22 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         saved_box = gr.Textbox(visible="hidden", elem_id="rag-saved", label="Saved conversation")
 
         common: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-        turn_outputs = [chat, article, conv, question, saved_box]
+        turn_outputs = [chat, article, conv, question, saved_box, scope, known]
         gr.on(
             [question.submit, ask_button.click],
             handlers.chat_turn,
-            [question, k, scope, conv],
+            [question, k, scope, conv, known],
             turn_outputs,
             trigger_mode="once",
             **common,
         )
         for button in example_buttons:
             button.click(
-                handlers.chat_turn, [button, k, scope, conv], turn_outputs, trigger_mode="once", **common
+                handlers.chat_turn,
+                [button, k, scope, conv, known],
+                turn_outputs,
+                trigger_mode="once",
+                **common,
             )
         clear_button.click(handlers.clear, None, [chat, article, conv, question, saved_box], **common)
         export_button.click(None, saved_box, None, js=EXPORT_JS, **common)
@@ -367,14 +479,17 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
         restored = [chat, article, conv, saved_box, question]
         app.load(handlers.restore, saved_box, restored, js=RESTORE_JS, **common)
 
-        view = [header, question, *example_buttons, docs_list, scope, to_remove, chat, article, status]
+        listing = [header, question, *example_buttons, docs_list, scope, to_remove, known]
+        app.load(handlers.library_view, None, listing, **common)
+        view = [*listing, chat, article, status]
         upload.upload(handlers.add, [upload, conv], view, **common)
         remove_button.click(handlers.ask_to_remove, to_remove, [confirm_box, confirm_text, status], **common)
         confirm_yes.click(handlers.remove_confirmed, [to_remove, conv], [*view, confirm_box], **common)
         confirm_no.click(lambda: gr.update(visible=False), None, confirm_box, **common)
         to_remove.change(lambda: gr.update(visible=False), None, confirm_box, **common)
         gr.api(handlers.ask_api, api_name="ask")
-    app.queue()
+        gr.api(handlers.examples_api, api_name="examples")
+    app.queue(max_size=QUEUE_MAX)
     app.rag_chat = handlers  # what launch() hands the guard (index reloads) and the OpenAI-compatible API
     return app
 
@@ -394,25 +509,29 @@ def launch(
     options = server.launch_options(
         app,
         auth_token,
+        index_dir=chat.settings.index_dir if chat else None,
         index_changed=chat.live.engine.index_changed if chat else None,
         reload=chat.reload if chat else None,
     )
     if chat is not None:
         options["app_kwargs"]["routes"] = openai_api.routes(lambda: chat.live.engine)
+    connections.raise_open_files_limit()
+    connections.bound_repeated_logs()
     try:
-        _, url, _ = app.launch(
-            server_name=host,
-            server_port=port,
-            share=False,
-            prevent_thread_lock=not block,
-            css=CSS,
-            theme=THEME,
-            footer_links=["api", "gradio"],
-            ssr_mode=False,
-            mcp_server=False,
-            quiet=not block,
-            **options,
-        )
+        with connections.guarded_servers(connections.Limits.from_env()):
+            _, url, _ = app.launch(
+                server_name=host,
+                server_port=port,
+                share=False,
+                prevent_thread_lock=not block,
+                css=CSS,
+                theme=THEME,
+                footer_links=["api", "gradio"],
+                ssr_mode=False,
+                mcp_server=False,
+                quiet=not block,
+                **options,
+            )
     except OSError as exc:  # Gradio's advice would name launch(); ours names the flag
         raise ServerError(f"cannot listen on {host}:{port} ({exc}); choose another --port") from None
     return str(url)
@@ -424,6 +543,7 @@ def serve(
     """`rag serve`: check the address, load the model and index (so the first answer is fast), serve."""
     token = server.auth_token(auth_token)
     server.check_port(host, port)
+    server.stop_on_signals()
     warning = server.bind_warning(host, port, token)
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -456,12 +576,28 @@ def _example_slots(live: Served) -> list[str]:
     return [*live.examples, *[""] * MAX_EXAMPLES][:MAX_EXAMPLES]
 
 
-def _scope(chosen: list[str] | None, documents: dict[str, Document]) -> frozenset[str] | None:
-    """The documents a question searches: None for all of them."""
+def _scope(
+    chosen: list[str] | None, documents: dict[str, Document], known: list[str] | None = None
+) -> tuple[frozenset[str] | None, list[str]]:
+    """The documents a question searches (None: all of them), and those chosen that are gone.
+
+    A document the tab did not list (`known`: added since, by another tab or `rag index`) is searched."""
     if chosen is None:
-        return None
-    picked = frozenset(c for c in chosen if c in documents)
-    return None if picked == frozenset(documents) else picked
+        return None, []
+    current = frozenset(documents)
+    gone = sorted(set(chosen) - current)
+    new = current - set(known) if known is not None else frozenset()
+    picked = frozenset(c for c in chosen if c in current) | new
+    return (None if picked == current else picked), gone
+
+
+def _names(doc_ids: list[str]) -> str:
+    return ", ".join(doc_ids)
+
+
+def _is_gone(doc_ids: list[str]) -> str:
+    verb = "were" if len(doc_ids) > 1 else "was"
+    return f"{verb} removed from the index (in another tab, or by `rag index`)"
 
 
 def _saved(conv: Conversation, documents: dict[str, Document], pending: str = "") -> str:

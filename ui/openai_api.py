@@ -34,13 +34,17 @@ call needs `Authorization: Bearer <token>`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import os
 import re
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +60,9 @@ from ui.token_count import ESTIMATE, TokenCounter, counter_for
 MODEL_ID = "rag"
 MAX_BODY_BYTES = 256 * 1024  # a conversation of questions; answers are short
 MAX_MESSAGES = 200
+QUESTION_WORKERS = 2  # the pipeline is bound by the CPU: more at once only share the cores
+QUESTIONS_WAITING = 32
+DISCONNECT_CHECK_S = 0.5
 _WORDS = re.compile(r"\S+\s*")
 _PIECES = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")  # words and marks: where a cut answer may end
 _POINTS_BELOW = re.compile(r"[^.!?]*\b(?:listed|shown) below\b[^.!?]*[.!?]\s*", re.IGNORECASE)
@@ -104,6 +111,7 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
 
     `token` (default: $RAG_AUTH_TOKEN when set) is required as a Bearer token on every call."""
     router = APIRouter()
+    questions = Questions()
     current: Callable[[], Engine] = engine if callable(engine) else (lambda: engine)
     counters: dict[int, tuple[object, TokenCounter]] = {}
 
@@ -140,12 +148,17 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
             model = str(body.get("model") or MODEL_ID)
             engine = current()
             prompt = _prompt_text(body.get("messages"))
+            questions.admit()
             if body.get("stream"):
                 return StreamingResponse(
-                    _sse(engine, question, history, model, options, prompt, lambda: counter(engine)),
+                    _sse(
+                        questions, engine, question, history, model, options, prompt, lambda: counter(engine)
+                    ),
                     media_type="text/event-stream",
                 )
-            answer = await run_in_threadpool(engine.ask, question, history)
+            answer = await questions.answer_while_connected(request, engine, question, history)
+            if answer is None:  # the client left: nobody to answer
+                return JSONResponse({"error": {"message": "the client went away"}}, status_code=499)
             if answer.error:
                 raise ApiError(400, answer.error, param="messages", code="invalid_question")
             tokens = await run_in_threadpool(counter, engine)
@@ -235,7 +248,76 @@ def citations(answer: Answer, content: str | None = None) -> list[dict[str, Any]
     ]
 
 
-def _sse(
+class Questions:
+    """The API's questions run on threads of their own, not on Starlette's shared pool (which also
+    serves the page: 60 questions waiting for the LLM made the page take 47 s), at most
+    QUESTION_WORKERS at once and QUESTIONS_WAITING more waiting; one more is told the server is busy
+    (503). A question whose client leaves is stopped: before it starts, or between two pieces of
+    what the LLM writes (closing the stream stops the generation)."""
+
+    def __init__(self, workers: int = QUESTION_WORKERS, waiting: int = QUESTIONS_WAITING) -> None:
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="rag-api-question")
+        self.capacity = workers + waiting
+        self.admitted = 0  # touched on the event loop only
+
+    def admit(self) -> None:
+        if self.admitted >= self.capacity:
+            raise ApiError(
+                503,
+                f"the server is answering {self.capacity} questions already; try again in a moment",
+                kind="server_error",
+                code="busy",
+            )
+
+    async def answer(self, engine: Engine, question: str, history: list[tuple[str, str]]) -> Answer | None:
+        """The answer, or None when the question was stopped (its task was cancelled)."""
+        self.admitted += 1
+        stop = threading.Event()
+        try:
+            future = self.pool.submit(_answer_unless_stopped, engine, question, history, stop)
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+        finally:
+            self.admitted -= 1
+
+    async def answer_while_connected(
+        self, request: Request, engine: Engine, question: str, history: list[tuple[str, str]]
+    ) -> Answer | None:
+        task = asyncio.ensure_future(self.answer(engine, question, history))
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=DISCONNECT_CHECK_S)
+            if done:
+                return task.result()
+            if await request.is_disconnected():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                return None
+
+
+def _answer_unless_stopped(
+    engine: Engine, question: str, history: list[tuple[str, str]], stop: threading.Event
+) -> Answer | None:
+    if stop.is_set():
+        return None
+    stream = engine.stream(question, history)
+    try:
+        for item in stream:
+            if isinstance(item, Answer):
+                return item
+            if stop.is_set():
+                return None
+    finally:
+        close = getattr(stream, "close", None)  # a generator: closing it stops the LLM's generation
+        if close is not None:
+            close()
+    return None
+
+
+async def _sse(
+    questions: Questions,
     engine: Engine,
     question: str,
     history: list[tuple[str, str]],
@@ -243,10 +325,11 @@ def _sse(
     options: Options,
     prompt: str,
     counter: Callable[[], TokenCounter],
-) -> Iterator[str]:
+) -> AsyncIterator[str]:
     """`chat.completion.chunk` events: the role, the verified answer in pieces, then the citations
     (and an abstention's `refusal`) and the full answer with its finish_reason, the usage chunk when
-    asked for (stream_options.include_usage), then [DONE]. Runs in Starlette's thread pool."""
+    asked for (stream_options.include_usage), then [DONE]. A client that leaves cancels it
+    (Starlette watches for the disconnect), which stops the question."""
     head = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
@@ -259,7 +342,7 @@ def _sse(
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
     yield event({"role": "assistant", "content": ""})
-    final = next((item for item in engine.stream(question, history) if isinstance(item, Answer)), None)
+    final = await questions.answer(engine, question, history)
     if final is None or final.error:
         message = final.error if final is not None else "no answer was produced"
         error = ApiError(400, message, param="messages", code="invalid_question")
@@ -309,6 +392,8 @@ async def _read_json(request: Request) -> dict[str, Any]:
         raise ApiError(
             400, 'the request body is not JSON; send {"model": "rag", "messages": [...]}'
         ) from None
+    except RecursionError:
+        raise ApiError(400, "the request body is JSON nested too deeply; a chat is a flat list") from None
     if not isinstance(body, dict):
         raise ApiError(400, f"the request body must be a JSON object, got {type(body).__name__}")
     return body

@@ -61,6 +61,9 @@ class Turn:
     answer: Answer
 
 
+MAX_TURNS = 100  # turns a conversation keeps, and the page shows
+
+
 @dataclass(frozen=True)
 class Conversation:
     """The turns so far and the number each cited span was given, in order of first use."""
@@ -69,10 +72,16 @@ class Conversation:
     numbers: Mapping[CiteKey, int] = field(default_factory=dict)
 
     def add(self, question: str, answer: Answer) -> Conversation:
+        """The conversation with one more turn; the oldest ones beyond MAX_TURNS are let go (so a
+        session's memory stays bounded), and the numbers of the spans still cited stay as they were."""
         numbers = dict(self.numbers)
         for c in answer.citations:
-            numbers.setdefault(key(c), len(numbers) + 1)
-        return Conversation((*self.turns, Turn(question, answer)), numbers)
+            numbers.setdefault(key(c), max(numbers.values(), default=0) + 1)
+        turns = (*self.turns, Turn(question, answer))[-MAX_TURNS:]
+        if len(turns) <= len(self.turns):  # a turn was let go: so are the numbers only it used
+            kept = {key(c) for t in turns for c in t.answer.citations}
+            numbers = {k: n for k, n in numbers.items() if k in kept}
+        return Conversation(turns, numbers)
 
     def number(self, citation: Citation) -> int:
         return self.numbers[key(citation)]

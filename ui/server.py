@@ -33,6 +33,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -59,6 +60,7 @@ UPLOAD_QUOTA_BYTES = 200_000_000  # all uploads kept by one server
 SESSION_IDLE_S = 10.0
 SESSION_CAPACITY = 2_000
 LOG_MAX_CHARS = 300
+ERROR_BODY_MAX = 65_536  # an error body this long is sent on as it is read
 ANALYTICS_KEPT = 500  # Gradio keeps 10,000 events' timings
 UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
 COOKIE = "rag_token"
@@ -140,6 +142,7 @@ class Guard:
     upload_quota: int = UPLOAD_QUOTA_BYTES
     upload_dir: Path | None = None
     blocks: Any = None  # the gr.Blocks, for its session table once launched
+    index_dir: Path | None = None  # what client-facing errors name files relative to
     index_changed: Callable[[], bool] | None = None  # asked each second: a new index generation? ...
     reload: Callable[[], str] | None = None  # ... which this swaps in, returning the notice to log
     on_request: list[Callable[[], None]] = field(default_factory=list)
@@ -217,7 +220,7 @@ class Guard:
                     await _refuse(scope, send, status, text)
                     return
                 receive = _replay(body or b"", receive)
-            await _capped(app, scope, receive, send, cap, set_cookie)
+            await _capped(app, scope, receive, send, cap, set_cookie, guard.index_dir)
 
         return guarded
 
@@ -229,6 +232,8 @@ class Guard:
             payload = json.loads(body)
         except ValueError:
             return 'the request body is not JSON; send {"data": [arguments]}'
+        except RecursionError:
+            return 'the request body is JSON nested too deeply; send {"data": [arguments]}'
         if not isinstance(payload, dict) or not isinstance(payload.get("data", []), list):
             return 'the request body must be a JSON object {"data": [arguments]}'
         fn = _endpoint(self.blocks, path, payload)
@@ -240,11 +245,52 @@ class Guard:
         return ""
 
 
-async def _capped(app: ASGIApp, scope: Scope, receive: Receive, send: Send, cap: int, cookie: str) -> None:
-    """Run `app`, cutting its request body off at `cap` bytes (then answering 413 in its place)."""
+_ABSOLUTE = re.compile(r"(?<![\w.~:/])(/[^\s\"'<>|*?]+)")
+
+
+def client_text(text: str, index_dir: Path | None) -> str:
+    """`text` as a client may see it: absolute paths inside the index folder written relative to it,
+    any other absolute path cut to its file name (a client need not learn the server's folders).
+
+    >>> client_text("File not allowed: /srv/rag/index/manifest.json.", Path("/srv/rag/index"))
+    'File not allowed: manifest.json.'
+    >>> client_text("/home/ann/notes/a.txt: cannot be read", None)
+    'a.txt: cannot be read'
+    """
+    roots = []
+    if index_dir is not None:
+        roots = sorted({str(index_dir), str(Path(index_dir).resolve())}, key=len, reverse=True)
+
+    def shown(match: re.Match[str]) -> str:
+        path = match.group(1)
+        tail = ""
+        while path and path[-1] in ".,;:)]}":  # sentence punctuation after the path
+            path, tail = path[:-1], path[-1] + tail
+        for root in roots:
+            if path == root:
+                return "the index folder" + tail
+            if path.startswith(root.rstrip("/") + "/"):
+                return path[len(root.rstrip("/")) + 1 :] + tail
+        return (Path(path).name or "/") + tail
+
+    return _ABSOLUTE.sub(shown, text)
+
+
+async def _capped(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    cap: int,
+    cookie: str,
+    index_dir: Path | None = None,
+) -> None:
+    """Run `app`, cutting its request body off at `cap` bytes (then answering 413 in its place).
+    An error response's body (status 400 and above) names no absolute path (`client_text`)."""
     seen = 0
     over = False
     started = False
+    errors = _ErrorBodies(send, index_dir)
 
     async def counted_receive() -> Message:
         nonlocal seen, over
@@ -264,15 +310,84 @@ async def _capped(app: ASGIApp, scope: Scope, receive: Receive, send: Send, cap:
             return  # the app's answer to a cut-off body is replaced by ours
         if message["type"] == "http.response.start":
             started = True
-            if cookie:
-                message = dict(message)
-                message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
-        await send(message)
+            message = _with_cookie(message, cookie)
+        if not await errors.held(message):
+            await send(message)
 
-    with contextlib.suppress(OSError):
-        await app(scope, counted_receive, guarded_send)
+    try:
+        with contextlib.suppress(OSError):
+            await app(scope, counted_receive, guarded_send)
+    except Exception as exc:  # the answer is still JSON, and no traceback repeats the request
+        if started:
+            raise
+        await _failed(scope, send, exc)
+        return
     if over and not started:
         await _refuse(scope, send, 413, f"request body over the limit of {cap:,} bytes")
+
+
+def _with_cookie(start: Message, cookie: str) -> Message:
+    if not cookie:
+        return start
+    return {**start, "headers": [*start.get("headers", []), (b"set-cookie", cookie.encode())]}
+
+
+async def _failed(scope: Scope, send: Send, exc: Exception) -> None:
+    """The JSON answer to a request the app failed on: 400 when the request was too deep to read."""
+    logging.getLogger("uvicorn.error").error("request failed: %s", type(exc).__name__)
+    if isinstance(exc, RecursionError):
+        await _refuse(scope, send, 400, "the request is nested too deeply to be read")
+    else:
+        await _refuse(scope, send, 500, "the server failed on this request; try again, or report it")
+
+
+class _ErrorBodies:
+    """Holds an error response (status 400 and above) until its body is known, then sends it with
+    the server's folders taken out of the body."""
+
+    def __init__(self, send: Send, index_dir: Path | None) -> None:
+        self.send, self.index_dir = send, index_dir
+        self.start: Message | None = None
+        self.parts: list[bytes] = []
+
+    async def held(self, message: Message) -> bool:
+        """Whether `message` was taken here (held, or sent rewritten)."""
+        if message["type"] == "http.response.start":
+            if int(message.get("status", 200)) < 400:
+                return False
+            self.start = message
+            return True
+        if self.start is None or message["type"] != "http.response.body":
+            return False
+        self.parts.append(message.get("body", b""))
+        more = bool(message.get("more_body", False))
+        if more and sum(map(len, self.parts)) < ERROR_BODY_MAX:
+            return True
+        start, body = self.start, b"".join(self.parts)
+        self.start, self.parts = None, []
+        await _send_error(self.send, start, body, self.index_dir, more)
+        return True
+
+
+async def _send_error(send: Send, start: Message, body: bytes, index_dir: Path | None, more: bool) -> None:
+    """An error response, its body with the server's folders taken out of it."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    if text is not None:
+        text = client_text(text, index_dir)
+        kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+        if b"json" not in kind and not more:  # every error is JSON: a plain-text one is wrapped
+            text = json.dumps({"error": text.strip() or f"HTTP {start.get('status', 500)}"})
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+            headers.append((b"content-type", b"application/json"))
+        body = text.encode("utf-8")
+    if not more:
+        headers.append((b"content-length", str(len(body)).encode()))
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": more})
 
 
 _CALL = re.compile(r"/(call|run)/[^/]+/?$|/queue/join/?$")
@@ -448,7 +563,36 @@ def upload_folder() -> tuple[Path, str | None]:
     previous = os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = str(folder)
     atexit.register(shutil.rmtree, folder, True)
+    atexit.register(remove_gradio_leftovers)
     return folder, previous
+
+
+def remove_gradio_leftovers() -> None:
+    """Gradio makes an empty `vibe_edit_history` folder in its default temporary folder (chosen when
+    it is imported, before this server's own folder exists); it goes when empty, and so does that
+    folder when nothing else is in it."""
+    with contextlib.suppress(Exception):
+        from gradio import route_utils
+
+        default = Path(route_utils.DEFAULT_TEMP_DIR)
+        for folder in (default / "vibe_edit_history", default):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: other Gradio apps may keep files there
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGHUP stop the server as Ctrl-C (SIGINT) does: the server closes, its lifespan
+    ends and the exit handlers run, so its temporary folder goes (by default they kill the process
+    on the spot, and the folder stayed: 195 MB after a quota test)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            with contextlib.suppress(ValueError, OSError):  # not the main thread, or no such signal
+                signal.signal(number, stop)
 
 
 def lifespan(
@@ -462,6 +606,7 @@ def lifespan(
             yield
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+            remove_gradio_leftovers()
             if os.environ.get("GRADIO_TEMP_DIR") == str(folder):  # later apps in this process: as before
                 if previous is None:
                     os.environ.pop("GRADIO_TEMP_DIR", None)
@@ -475,6 +620,7 @@ def launch_options(
     blocks: Any,
     token: str = "",
     *,
+    index_dir: Path | None = None,
     index_changed: Callable[[], bool] | None = None,
     reload: Callable[[], str] | None = None,
 ) -> dict[str, Any]:
@@ -482,7 +628,14 @@ def launch_options(
     from starlette.middleware import Middleware
 
     folder, previous = upload_folder()
-    guard = Guard(token=token, upload_dir=folder, blocks=blocks, index_changed=index_changed, reload=reload)
+    guard = Guard(
+        token=token,
+        upload_dir=folder,
+        blocks=blocks,
+        index_dir=index_dir,
+        index_changed=index_changed,
+        reload=reload,
+    )
     shorten_logs()
 
     class GuardMiddleware:

@@ -28,13 +28,13 @@ from rag.types import Answer, Document
 
 _WORD = r"[A-Z][\w’'-]*\w"
 _NAME = re.compile(rf"(?<![\w’'-]){_WORD}(?:[ \t]+{_WORD}){{0,3}}")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*)$")
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
 _FUNCTION_WORDS = frozenset(
     """a an the in on at of for to and or but as yet so if when while after before since with by from
     then this that these those it its there here many most some among according perhaps however""".split()  # noqa: SIM905
 )
 MIN_EXTRA_WORDS = 4  # an answer's quote must hold this many words beyond the question's topic
+MAX_SINGLE_TRIES = 50  # one-word names checked for a second occurrence, at most
 
 
 def names(text: str) -> list[str]:
@@ -43,7 +43,7 @@ def names(text: str) -> list[str]:
     lowered = set(re.findall(r"(?<![\w’'-])[a-z][\w’'-]*", text))
     for m in _NAME.finditer(text):
         words = m.group(0).split()
-        if _SENTENCE_START.search(text[: m.start()]):
+        if _opens_sentence(text, m.start()):
             if len(words) == 1:
                 continue  # a capitalised word opening a sentence: counted where it stands inside one
             if words[0].lower() in lowered or words[0].lower() in _FUNCTION_WORDS:
@@ -55,6 +55,23 @@ def names(text: str) -> list[str]:
     return [n for n, _ in sorted(counts.items(), key=lambda kv: (-kv[1] * len(kv[0].split()), kv[0]))]
 
 
+def _opens_sentence(text: str, pos: int) -> bool:
+    """Whether text[pos] opens a sentence: at the start, after a line break, or after `.!?:;` and
+    a space. Looks back only over the white space before `pos`, so finding names stays linear.
+
+    >>> [_opens_sentence("Hi. Bo and\\n Al", i) for i in (0, 4, 7, 12)]
+    [True, True, False, True]
+    """
+    if pos == 0:
+        return True
+    j = pos
+    while j > 0 and text[j - 1].isspace():
+        j -= 1
+    if "\n" in text[j:pos]:
+        return True
+    return j < pos and j > 0 and text[j - 1] in ".!?:;"
+
+
 _COUNT = re.compile(
     r"(?<![\w.,:])([1-9]\d{0,2}(?:,\d{3})*)\s+([a-z][a-z-]+(?:\s+(?:of|per)?\s*[a-z][a-z-]+){0,3})"
 )
@@ -64,14 +81,17 @@ _STOP_AT = frozenset(
 )
 
 
-def counted(text: str) -> list[str]:
-    """What the text counts: '52 political prisoners on Monday' -> 'political prisoners'.
+def counted(text: str, limit: int | None = None) -> list[str]:
+    """What the text counts: '52 political prisoners on Monday' -> 'political prisoners'; the first
+    `limit` of them (all when None).
 
     >>> counted("It gave 28 days of paid holiday a year and 1999 people came.")
     ['days of paid holiday']
     """
     found: list[str] = []
     for m in _COUNT.finditer(text):
+        if limit is not None and len(found) >= limit:
+            break
         if len(m.group(1)) == 4:
             continue  # a year
         words: list[str] = []
@@ -118,19 +138,26 @@ def headings(text: str) -> list[str]:
 def candidates(doc: Document) -> list[str]:
     """Questions about one document, the likeliest first."""
     heads = headings(doc.text)
+    head_set = set(heads)
     lines = doc.text.splitlines()
-    prose = "\n".join(line for line in lines if line.strip() not in heads and "#" not in line[:7])
+    prose = "\n".join(line for line in lines if line.strip() not in head_set and "#" not in line[:7])
     found = names(prose)
-    several = [n for n in found if " " in n]
-    singles = [n for n in found if " " not in n and prose.count(n) >= 2]
-    out = [f"How many {thing}?" for thing in specific(counted(prose))[:3]]
-    for name in (several + singles)[:6]:
+    chosen = [n for n in found if " " in n][:6]
+    singles = [n for n in found if " " not in n][:MAX_SINGLE_TRIES]  # each try counts the whole text
+    for name in singles:
+        if len(chosen) >= 6:
+            break
+        if prose.count(name) >= 2:
+            chosen.append(name)
+    # counting stops early (linear time); of what is counted, only phrases that say what they count
+    out = [f"How many {thing}?" for thing in specific(counted(prose, limit=12))[:3]]
+    for name in chosen:
         surname = name.split()[-1]
         alone = len(re.findall(rf"(?<!\w ){re.escape(surname)}\b", prose))
         lowered = prose.lower()
         article = "the " if lowered.count(f"the {name.lower()}") * 2 > prose.count(name) else ""  # the EU
         out.append(f"Who is {name}?" if " " in name and alone else f"What about {article}{name}?")
-    out += [f"What about {h[0].lower() + h[1:] if not h[:2].isupper() else h}?" for h in heads]
+    out += [f"What about {h[0].lower() + h[1:] if not h[:2].isupper() else h}?" for h in heads[:20]]
     return list(dict.fromkeys(out))
 
 

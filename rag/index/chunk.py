@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from rag.index.formats import is_table_row
@@ -33,12 +33,20 @@ _SENTENCE_ENDS = (".", "!", "?", ":", '"', "”", "’", "'", ")")
 # a text without blank lines is hard-wrapped when this share of its lines stop mid-sentence; then a
 # line shorter than _SHORT_LINE of the wrap width that ends a sentence ends a paragraph
 _WRAPPED_SHARE = 0.5
+_MIN_WRAP_WIDTH = 20  # editors wrap at 60-100 columns; a text of far shorter lines is a list, not prose
 _SHORT_LINE = 0.85
 _HEADING_LINE = 0.6  # a line shorter than this share of the width ends a paragraph even without a full stop
 # a line that opens a list item: "- ", "* ", "+ ", "• ", "1. ", "2) ", "a) "
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•‣◦]|\d{1,3}[.)]|[a-zA-Z][)])[ \t]")
-# pysbd gets slow on very long inputs without punctuation; feed it bounded pieces
-_MAX_SEGMENT_CHARS = 20_000
+# pysbd's time grows as the square of a piece's sentences (20,000 characters of "Ab. " take 10 s,
+# 2,000 take 0.15 s): it is fed pieces of at most 2,000 characters, cut at a likely sentence end
+# a piece without any of these characters is one sentence: pysbd is not called for it, which keeps
+# a document of 500,000 one-word lines (500,000 paragraphs) linear and fast to split
+_MAY_END_SENTENCE = re.compile(r"[.!?;:\n\r\u2026\u3002\uff01\uff1f\u203c\u2047-\u2049]")
+_MAX_SEGMENT_CHARS = 2_000
+_MAX_RUN_CHARS = 20_000
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_ANY_END = re.compile(r"[.!?;:\n][\"'”’)\]]*\s+")
 
 
 @lru_cache(maxsize=1)
@@ -92,6 +100,8 @@ def _hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
     if len(inner) < 2:
         return False
     width = _width(lines)
+    if width < _MIN_WRAP_WIDTH:
+        return False  # lines this short are a list or a poem, not prose wrapped at a width
     open_ended = sum(
         1
         for a, b in inner
@@ -137,15 +147,23 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentenc
     >>> [t[s.start : s.end] for s in sentences(t)]
     ['The move is on 17 November, because the\nlease ends.', 'Ask Mei.', 'Kraków | ul. Lubicz 23 | 9:00']
     """
+    return list(iter_sentences(text, start, end))
+
+
+def iter_sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[Sentence]:
+    """The spans of `sentences`, one piece of the text at a time."""
     end = len(text) if end is None else end
-    found: list[Sentence] = []
+    return _fill_gaps(text, start, end, _run_sentences(text, start, end))
+
+
+def _run_sentences(text: str, start: int, end: int) -> Iterator[Sentence]:
     for run_start, run_end, row in _runs(text, start, end):
         if row:
             trimmed = _trim(text, run_start, run_end)
-            found += [Sentence(*trimmed)] if trimmed else []
+            if trimmed:
+                yield Sentence(*trimmed)
         else:
-            found += _split(text, run_start, run_end)
-    return _fill_gaps(text, start, end, found)
+            yield from _split(text, run_start, run_end)
 
 
 def _runs(text: str, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
@@ -168,11 +186,15 @@ def _runs(text: str, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
         yield run, end, False
 
 
-def _split(text: str, start: int, end: int) -> list[Sentence]:
+def _split(text: str, start: int, end: int) -> Iterator[Sentence]:
     """pysbd's sentences of text[start:end], read with its line breaks as spaces."""
-    found: list[Sentence] = []
     for piece_start, piece_end in _pieces(text, start, end):
         piece = _unwrapped(text[piece_start:piece_end])
+        if not _MAY_END_SENTENCE.search(piece):  # one sentence at most: no need to ask pysbd (slow per call)
+            trimmed = _trim(text, piece_start, piece_end)
+            if trimmed:
+                yield Sentence(*trimmed)
+            continue
         cursor = 0
         for span in _segmenter().segment(piece):
             # pysbd's spans are usually exact; locate the sentence text to be sure
@@ -182,8 +204,7 @@ def _split(text: str, start: int, end: int) -> list[Sentence]:
             trimmed = _trim(text, piece_start + at, piece_start + at + len(span.sent))
             cursor = at + len(span.sent)
             if trimmed:
-                found.append(Sentence(*trimmed))
-    return found
+                yield Sentence(*trimmed)
 
 
 def _unwrapped(piece: str) -> str:
@@ -196,64 +217,96 @@ def chunk_text(
 ) -> list[Chunk]:
     """Chunks of `text`; for every chunk, text[chunk.start:chunk.end] == chunk.text. `hard_wraps`:
     the text is as a person typed it (.txt), whose lines may be hard-wrapped (see `paragraphs`)."""
-    chunks: list[Chunk] = []
+    return list(iter_chunks(doc_id, text, chunk_chars, overlap, hard_wraps))
+
+
+def iter_chunks(
+    doc_id: str, text: str, chunk_chars: int = 400, overlap: int = 1, hard_wraps: bool = False
+) -> Iterator[Chunk]:
+    """The chunks of `chunk_text`, one paragraph at a time (a caller can stop early: rag/index/budget.py)."""
     for p_index, (p_start, p_end) in enumerate(paragraphs(text, hard_wraps)):
-        sents = sentences(text, p_start, p_end)
+        sents = iter_sentences(text, p_start, p_end)
         for c_index, group in enumerate(_pack(sents, chunk_chars, overlap)):
             start, end = group[0].start, group[-1].end
-            chunks.append(
-                Chunk(
-                    chunk_id=f"{doc_id}#p{p_index:02d}c{c_index:02d}",
-                    doc_id=doc_id,
-                    start=start,
-                    end=end,
-                    text=text[start:end],
-                    sentences=tuple(group),
-                )
+            yield Chunk(
+                chunk_id=f"{doc_id}#p{p_index:02d}c{c_index:02d}",
+                doc_id=doc_id,
+                start=start,
+                end=end,
+                text=text[start:end],
+                sentences=tuple(group),
             )
-    return chunks
 
 
-def _pack(sents: list[Sentence], chunk_chars: int, overlap: int) -> Iterator[list[Sentence]]:
-    """Greedy packing of whole sentences; a sentence longer than the limit is a chunk of its own."""
-    i = 0
-    while i < len(sents):
-        j = i + 1
-        while j < len(sents) and sents[j].end - sents[i].start <= chunk_chars:
+def _pack(sents: Iterable[Sentence], chunk_chars: int, overlap: int) -> Iterator[list[Sentence]]:
+    """Greedy packing of whole sentences; a sentence longer than the limit is a chunk of its own.
+    Reads `sents` only as far as the chunk it yields needs."""
+    ahead = iter(sents)
+    window: list[Sentence] = []  # the sentences from the current chunk's first one on
+    for first in ahead:
+        window.append(first)
+        break
+    while window:
+        j = 1
+        while True:
+            if j == len(window):
+                more = next(ahead, None)
+                if more is None:
+                    break
+                window.append(more)
+            if window[j].end - window[0].start > chunk_chars:
+                break
             j += 1
-        yield sents[i:j]
-        if j >= len(sents):
+        yield window[:j]
+        if j == len(window):
             return
         # step back `overlap` sentences, but always move forward by at least one
-        i = max(i + 1, j - overlap)
+        del window[: max(1, j - overlap)]
 
 
 def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Bounded pieces of text[start:end], cut at white space where possible."""
+    """Pieces of text[start:end] of at most _MAX_SEGMENT_CHARS, cut after a likely sentence end
+    (the last one in the second half of the piece, else the first one after it); a run of text
+    without one is cut at white space only after _MAX_RUN_CHARS, so a long sentence stays whole."""
     while end - start > _MAX_SEGMENT_CHARS:
-        cut = text.rfind(" ", start + _MAX_SEGMENT_CHARS // 2, start + _MAX_SEGMENT_CHARS)
-        cut = cut if cut > start else start + _MAX_SEGMENT_CHARS
+        cut = _cut(text, start, min(end, start + _MAX_RUN_CHARS))
+        if cut is None:
+            if end - start <= _MAX_RUN_CHARS:
+                break
+            limit = start + _MAX_RUN_CHARS
+            space = text.rfind(" ", start + _MAX_RUN_CHARS // 2, limit)
+            cut = space if space > start else limit
         yield start, cut
         start = cut
     yield start, end
 
 
-def _fill_gaps(text: str, start: int, end: int, found: list[Sentence]) -> list[Sentence]:
+def _cut(text: str, start: int, stop: int) -> int | None:
+    for pattern in (_SENTENCE_END, _ANY_END):
+        ends = [
+            m.end()
+            for m in pattern.finditer(text, start + _MAX_SEGMENT_CHARS // 2, start + _MAX_SEGMENT_CHARS)
+        ]
+        if ends:
+            return ends[-1]
+    later = _ANY_END.search(text, start + _MAX_SEGMENT_CHARS, stop)
+    return later.end() if later and later.end() < stop else None
+
+
+def _fill_gaps(text: str, start: int, end: int, found: Iterable[Sentence]) -> Iterator[Sentence]:
     """Text the splitter skipped becomes a sentence of its own, so no character is lost."""
-    result: list[Sentence] = []
     pos = start
     for s in found:
         if s.start < pos:
             continue
         gap = _trim(text, pos, s.start)
         if gap:
-            result.append(Sentence(*gap))
-        result.append(s)
+            yield Sentence(*gap)
+        yield s
         pos = s.end
     tail = _trim(text, pos, end)
     if tail:
-        result.append(Sentence(*tail))
-    return result
+        yield Sentence(*tail)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -31,6 +31,7 @@ from rag.errors import (
     IndexNotFoundError,
     NoDocumentsError,
 )
+from rag.index.budget import BudgetError
 from rag.index.embed import Embedder
 from rag.index.ingest import FORMATS, TEXT_VERSION, Skipped, discover_files, load_documents, sha256_bytes
 from rag.index.store import (
@@ -132,9 +133,14 @@ def update_index(
     *,
     follow_links: bool | None = None,
     seeds_if_new: bool = True,
+    edit_sources: Callable[[list[Path]], list[Path]] | None = None,
 ) -> IndexResult:
     """Build or refresh the index from `paths` (default: the sources it records; for a brand-new
-    index the seeds folder, unless `seeds_if_new` is False). `follow_links` None: as recorded."""
+    index the seeds folder, unless `seeds_if_new` is False). `follow_links` None: as recorded.
+
+    `edit_sources`, when given, makes the sources from the ones recorded (or the seeds folder) when
+    the lock is held: a writer that adds or removes one source (the chat panel) then never undoes
+    what another writer (`rag index`) committed while it waited."""
     check_location(settings.index_dir)
     recorded = None
     if not paths:
@@ -151,6 +157,10 @@ def update_index(
     chosen = paths or (recorded[0] if recorded else [settings.seeds_dir])
     sources = [Path(p).resolve() for p in chosen]
     with _lock(settings.index_dir):
+        if edit_sources is not None:
+            sources = [Path(p).resolve() for p in edit_sources(default_sources(settings))]
+        elif paths:
+            sources += _own_sources(settings, sources)  # the chat panel's uploads stay indexed
         remove_leftovers(settings.index_dir)  # of a build that was killed midway
         previous, reason = _try_load(settings, settings.model_name)
         files, outside = discover_files(sources, follow)
@@ -168,7 +178,7 @@ def update_index(
             and recorded_follow == follow
         ):
             return IndexResult(previous, BuildReport(reused_docs=tuple(current)), tuple(skipped), True)
-        store, report = build(docs, settings, embedder_factory(), previous, progress)
+        store, report = _build_within_budget(docs, skipped, settings, embedder_factory(), previous, progress)
         extra: dict[str, Any] = {"follow_links": True} if follow else {}
         unreadable = [
             {"doc_id": s.doc_id, "sha256": s.sha256, "reason": s.reason} for s in skipped if s.sha256
@@ -276,6 +286,41 @@ def sources_without(sources: Sequence[Path], path: Path, follow_links: bool = Fa
         else:
             kept.append(source)
     return kept
+
+
+def _own_sources(settings: Settings, sources: Sequence[Path]) -> list[Path]:
+    """Recorded sources inside the index folder (the chat panel's uploads) that `sources` lacks: a
+    `rag index PATHS` names the user's folders, and keeps what was uploaded into the index itself."""
+    with contextlib.suppress(IndexCorruptError):
+        recorded = recorded_sources(settings.index_dir)
+        index = settings.index_dir.resolve()
+        own = [p.resolve() for p in (recorded[0] if recorded else []) if p.resolve().is_relative_to(index)]
+        return [p for p in own if p not in sources and p.exists()]
+    return []
+
+
+def _build_within_budget(
+    docs: list[Document],
+    skipped: list[Skipped],
+    settings: Settings,
+    embedder: Embedder,
+    previous: Store | None,
+    progress: bool,
+) -> tuple[Store, BuildReport]:
+    """`build`, leaving out (whole, and listed in `skipped`) each document over its cost budget.
+
+    Documents are chunked before anything is embedded, so leaving one out costs only chunking."""
+    while True:
+        try:
+            return build(docs, settings, embedder, previous, progress)
+        except BudgetError as exc:
+            over = [d for d in docs if d.doc_id == exc.doc_id]
+            if not over:
+                raise
+            docs = [d for d in docs if d.doc_id != exc.doc_id]
+            skipped.append(Skipped(over[0].source or exc.doc_id, str(exc)))
+            if not docs:
+                raise NoDocumentsError(f"nothing to index: {exc}") from None
 
 
 def open_index(settings: Settings, embedder_factory: Callable[[], Embedder]) -> IndexResult:

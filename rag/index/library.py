@@ -10,16 +10,17 @@ when it was an upload, never when it is one of the user's own files.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import RagError
 from rag.index.embed import Embedder
-from rag.index.indexer import IndexResult, default_sources, update_index
+from rag.index.indexer import IndexResult, update_index
 from rag.index.ingest import FORMATS, SUPPORTED_SUFFIXES, discover
 from rag.types import Document
 
@@ -50,8 +51,19 @@ class Change:
     message: str
 
 
-def add_files(settings: Settings, embedder_factory: Callable[[], Embedder], files: Sequence[Path]) -> Change:
-    """Copy uploaded `files` into the index's uploads folder and index them with the rest."""
+def add_files(
+    settings: Settings,
+    embedder_factory: Callable[[], Embedder],
+    files: Sequence[Path],
+    taken: Collection[str] = (),
+) -> Change:
+    """Copy uploaded `files` into the index's uploads folder and index them with the rest.
+
+    A name already used (by an upload, or by a document of the index: `taken`) gets a new one
+    (`report-2.md`); a file whose bytes equal the upload of that name is not stored twice. Each
+    copy is written under a hidden name and renamed when whole, so a full disk leaves no truncated
+    file to be indexed later. A file the indexer does not take (over the budget, unreadable) is
+    deleted again and named in the message; when none is taken, LibraryError says why."""
     if not files:
         raise LibraryError(f"no file was given; choose one or more {FORMATS} files")
     checked = [(Path(f), safe_name(Path(f).name)) for f in files]
@@ -64,19 +76,61 @@ def add_files(settings: Settings, embedder_factory: Callable[[], Embedder], file
             )
     folder = uploads_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
-    for path, name in checked:
-        shutil.copyfile(path, folder / name)
-    sources = default_sources(settings)
-    if not any(_same_path(s, folder) for s in sources):
-        sources = [*sources, folder]
-    result = update_index(settings, embedder_factory, sources)
-    names = ", ".join(name for _, name in checked)
+    stored: list[tuple[str, str]] = []  # (name asked for, name stored)
+    new_files: list[Path] = []
+    try:
+        for path, name in checked:
+            kept, is_new = _store(path, folder, name, set(taken))
+            stored.append((name, kept.name))
+            if is_new:
+                new_files.append(kept)
+        result = update_index(settings, embedder_factory, edit_sources=lambda s: _with(s, folder))
+    except BaseException:
+        for path in new_files:  # the index does not hold them: no copy is left to be indexed later
+            path.unlink(missing_ok=True)
+        raise
+    refused = {Path(s.path).name: s.reason for s in result.skipped if Path(s.path).parent == folder.resolve()}
+    for name in refused:
+        (folder / name).unlink(missing_ok=True)  # the index left it out; it is not kept either
+    added = [(asked, kept) for asked, kept in stored if kept not in refused]
+    if not added:
+        raise LibraryError("Not added: " + "; ".join(refused.values()))
+    names = ", ".join(
+        asked if asked == kept else f"{asked} as {kept} (that name was taken)" for asked, kept in added
+    )
     embedded = result.report.sentences_embedded
     message = f"Added {names}; {embedded:,} new sentence{'s' if embedded != 1 else ''} embedded."
-    skipped = [s for s in result.skipped if Path(s.path).parent == folder.resolve()]
-    if skipped:
-        message += " Not indexed: " + "; ".join(s.reason for s in skipped)
+    if refused:
+        message += " Not added: " + "; ".join(refused.values())
     return Change(result, message)
+
+
+def _store(path: Path, folder: Path, name: str, taken: set[str]) -> tuple[Path, bool]:
+    """Copy `path` into `folder` under `name`, or the first free `stem-N` name: (where, whether new)."""
+    data = path.read_bytes()
+    stem, suffix = name[: -len(Path(name).suffix)], Path(name).suffix
+    for n in range(1, 10_000):
+        candidate = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
+        if candidate.exists():
+            if candidate.read_bytes() == data:
+                return candidate, False  # this very file is already an upload
+            continue
+        if candidate.name in taken:
+            continue
+        partial = folder / f".{candidate.name}.{os.getpid()}.partial"  # hidden: never indexed
+        try:
+            partial.write_bytes(data)
+            os.link(partial, candidate)  # fails if another writer took the name meanwhile
+        except FileExistsError:
+            continue
+        finally:
+            partial.unlink(missing_ok=True)
+        return candidate, True
+    raise LibraryError(f"{name}: too many uploads share this name; rename the file and upload it again")
+
+
+def _with(sources: list[Path], folder: Path) -> list[Path]:
+    return sources if any(_same_path(s, folder) for s in sources) else [*sources, folder]
 
 
 def remove_document(
@@ -85,21 +139,30 @@ def remove_document(
     documents: dict[str, Document],
     doc_id: str,
 ) -> Change:
-    """Take `doc_id` out of the index; delete its file only when it is an upload."""
+    """Take `doc_id` out of the index; delete its file only when it is an upload, and only once the
+    index no longer holds it (until then it is hidden under another name, and put back on failure)."""
     doc = documents.get(doc_id)
     if doc is None:
         raise LibraryError(f"{doc_id!r} is not in the index; pick one of: {', '.join(sorted(documents))}")
     if len(documents) == 1:
         raise LibraryError(f"{doc_id} is the only document; add another before removing it")
-    sources = default_sources(settings)
-    upload = is_upload(doc, settings)
-    if upload:
-        Path(doc.source).unlink(missing_ok=True)
-    else:
-        sources = sources_without(sources, Path(doc.source))
-    result = update_index(settings, embedder_factory, sources)
-    where = "deleted from the uploads folder" if upload else "the file itself was left where it is"
-    return Change(result, f"Removed {doc_id} from the index ({where}).")
+    if not is_upload(doc, settings):
+        result = update_index(
+            settings, embedder_factory, edit_sources=lambda s: sources_without(s, Path(doc.source))
+        )
+        return Change(result, f"Removed {doc_id} from the index (the file itself was left where it is).")
+    stored = Path(doc.source)
+    hidden = stored.with_name(f".removing-{stored.name}")  # hidden files are not indexed
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(stored, hidden)
+    try:
+        result = update_index(settings, embedder_factory, edit_sources=lambda s: s)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(hidden, stored)
+        raise
+    hidden.unlink(missing_ok=True)
+    return Change(result, f"Removed {doc_id} from the index (deleted from the uploads folder).")
 
 
 def sources_without(sources: Sequence[Path], path: Path) -> list[Path]:

@@ -33,9 +33,8 @@ import numpy as np
 
 from rag.config import Settings
 from rag.errors import DiskFullError, IndexCorruptError, IndexMismatchError
-from rag.index.chunk import chunk_text
 from rag.index.embed import Embedder
-from rag.index.ingest import TEXT_VERSION, read_as_typed
+from rag.index.ingest import TEXT_VERSION
 from rag.types import Chunk, Document, Sentence
 
 FORMAT_VERSION = 1
@@ -118,9 +117,10 @@ class _DocPart:
 
 
 def _chunk_document(doc: Document, settings: Settings) -> _DocPart:
-    chunks = chunk_text(
-        doc.doc_id, doc.text, settings.chunk_chars, settings.overlap_sentences, read_as_typed(doc)
-    )
+    """The document's chunks and sentences; BudgetError (rag/index/budget.py) when it holds too many."""
+    from rag.index.budget import chunks_within
+
+    chunks = chunks_within(doc, settings)
     unique = sorted({s for c in chunks for s in c.sentences}, key=lambda s: (s.start, s.end))
     return _DocPart(doc, unique, chunks)
 
