@@ -88,7 +88,14 @@ def test_a_panel_upload_during_rag_index_loses_nothing(handlers: Any, tmp_path: 
     cli = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())"]
     index = str(handlers.settings.index_dir)
     proc = subprocess.Popen(
-        [*cli, "index", "--index-dir", index, str(docs)],
+        [
+            *cli,
+            "index",
+            "--index-dir",
+            index,
+            "--trust-sources",
+            str(docs),
+        ],  # its seeds were never named here
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

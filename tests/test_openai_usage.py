@@ -153,10 +153,9 @@ def test_with_the_llm_reader_usage_is_counted_by_its_tokenizer(llm_api: tuple[st
 @pytest.mark.slow
 def test_the_local_llm_reader_counts_with_its_own_tokenizer() -> None:
     pytest.importorskip("llama_cpp")
-    from rag.readers.backends import LlamaCppBackend
-
     from rag.readers.extractive import ExtractiveReader
     from rag.readers.llm import LLMReader
+    from rag.readers.llm.backends import LlamaCppBackend
     from ui.token_count import counter_for
 
     backend = LlamaCppBackend(test_llm_reader.smollm2_path(), threads=1)

@@ -261,7 +261,13 @@ def test_a_generation_written_while_serving_is_picked_up(
         env["HF_HUB_OFFLINE"] = "1"
         rag = str(Path(sys.executable).parent / "rag")
         built = subprocess.run(
-            [rag, "index", "--index-dir", str(settings.index_dir)],
+            [
+                rag,
+                "index",
+                "--index-dir",
+                str(settings.index_dir),
+                "--trust-sources",
+            ],  # built here, by the API
             env=env,
             capture_output=True,
             text=True,

@@ -64,8 +64,11 @@ def test_recorded_sources_outside_the_named_folders_are_not_read_unless_trusted(
     after = read_manifest(index)
     assert after is not None and set(after["documents"]) == {"boat-race.txt"}  # nothing was read
 
-    # naming the folder to index reads that folder only
-    named = rag(receiver, "index", "--index-dir", str(index), str(docs))
+    # adding a folder (`rag index PATH` adds) still reads the recorded ones: the stranger is refused
+    added = rag(receiver, "index", "--index-dir", str(index), str(docs))
+    assert added.returncode != 0 and str(private.resolve()) in added.stderr, added.stderr
+    # naming the folder to index instead (--replace) reads that folder only
+    named = rag(receiver, "index", "--index-dir", str(index), "--replace", str(docs))
     assert named.returncode == 0, named.stderr
     assert str(private) not in named.stderr
     after = read_manifest(index)
