@@ -197,3 +197,17 @@ def test_the_server_listens_before_its_example_questions_are_drawn(
         assert drawn and all(q.endswith("?") for q in drawn)
     finally:
         app.close()
+
+
+def test_a_large_markdown_upload_is_refused_before_it_is_parsed(own_engine: Any, tmp_path: Path) -> None:
+    from ui.app import ChatApp
+
+    handlers = ChatApp(own_engine)
+    headings = tmp_path / "in" / "headings.md"
+    headings.parent.mkdir()
+    headings.write_text("# Heading\n\nSome text under it.\n\n" * 60_000, encoding="utf-8")  # 2 MB
+    statuses = run_upload(handlers, headings)
+    assert (
+        "error" in statuses[-1] and "Markdown or HTML" in statuses[-1] and "limited to 1 MB" in statuses[-1]
+    )
+    assert "headings.md" not in handlers.live.documents

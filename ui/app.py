@@ -25,6 +25,7 @@ import dataclasses
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -72,6 +73,7 @@ MAX_K = 10
 MAX_EXAMPLES = 4
 CONVERSATION_TTL_S = 6 * 3600  # a conversation untouched this long is let go (the browser keeps a copy)
 QUEUE_MAX = 64  # questions waiting in the chat's queue; one more is told the queue is full
+EXAMPLES_WAIT_S = 30.0  # an upload's status waits this long at most for the new example questions
 PROGRESS_EVERY_S = 0.5  # how often an upload or removal in progress says how far it has come
 # what documents_view outputs: header, box, the examples, list, scope, removal, known, chat, article
 VIEW_OUTPUTS = MAX_EXAMPLES + 8
@@ -311,7 +313,11 @@ class ChatApp:
             return
         if job.error is not None:
             raise job.error
-        yield (*self.documents_view(conv), _status(self._shown(job.result.message)))
+        message = self._shown(job.result.message)
+        deadline = time.monotonic() + EXAMPLES_WAIT_S  # the page shows the new documents' examples
+        while not self.examples_ready.wait(PROGRESS_EVERY_S) and time.monotonic() < deadline:
+            yield (*(gr.skip(),) * VIEW_OUTPUTS, _status(f"{message} Choosing example questions…"))
+        yield (*self.documents_view(conv), _status(message))
 
     def _shown(self, message: str) -> str:
         """A message as the page shows it: files named relative to the index, no server folders."""

@@ -26,6 +26,9 @@ from rag.types import Document
 
 UPLOADS = "uploads"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# Markdown and HTML are parsed before the cost budget can count their sentences: 5 MB of Markdown
+# headings took 58 s and 520 MB to convert (benchmarks/hostile_uploads.py), 1 MB about a fifth of that
+MAX_MARKUP_UPLOAD_BYTES = 1_000_000
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".csv", ".pdf", ".docx")
 _UNSAFE = re.compile(r"[^\w.+-]+")
 
@@ -67,12 +70,18 @@ def add_files(
     if not files:
         raise LibraryError(f"no file was given; choose one or more {FORMATS} files")
     checked = [(Path(f), safe_name(Path(f).name)) for f in files]
-    for path, _ in checked:
+    for path, name in checked:
         size = path.stat().st_size
         if size > MAX_UPLOAD_BYTES:
             raise LibraryError(
                 f"{path.name} is {size / 1e6:.1f} MB; uploads are limited to "
                 f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB a file. Split it, or index it with `rag index`"
+            )
+        if Path(name).suffix != ".txt" and size > MAX_MARKUP_UPLOAD_BYTES:
+            raise LibraryError(
+                f"{path.name} is {size / 1e6:.1f} MB of Markdown or HTML; those uploads are limited to "
+                f"{MAX_MARKUP_UPLOAD_BYTES / 1e6:.0f} MB a file (converting them is slow). Split it, save it "
+                "as .txt, or index it with `rag index`"
             )
     folder = uploads_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
