@@ -1,0 +1,160 @@
+"""Spelling as people type it: a question's misspelt words read as the documents' words, once.
+
+1. Contractions typed without their apostrophe ("whats", "wouldnt", "whos") get it back, so the
+   question word is seen ("whats the airline called" asks "what").
+2. A word of the question that is in no indexed document and is not an English word either
+   ("releasd", "prisners", "Lukashenkp") is a typo: it is read as the nearest word of the
+   documents, by edit distance (letters inserted, dropped, changed or swapped; one edit for words of
+   up to five letters, two for longer ones), with the same first letter; among equally near words the
+   one whose ending matches more letters ("releasd": "released", not "release"), then the most
+   frequent in the documents. An English word the documents do not use ("population", "birthday") is never
+   changed: asking about something the documents lack must stay that question.
+
+The corrected question is the one searched, read and shown as understood (`Query.text`).
+
+>>> vocab = Vocabulary.of(["Belarus released 52 political prisoners. The release was a deal."])
+>>> correct("how many prisners were releasd", vocab)
+'how many prisoners were released'
+>>> correct("whats the population of Minsk", vocab)
+"what's the population of Minsk"
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.text import fold, stopwords
+
+MIN_CHARS = 4  # shorter words have too many neighbours to correct safely
+LONG_CHARS = 6  # words this long may be two edits away
+_WORD = re.compile(r"[^\W\d_]+")
+_BARE_WORD = re.compile(r"(?<![\w'’])[^\W\d_]+(?![\w'’])")  # not a part of "Coale's" or "didn't"
+_CONTRACTIONS = {
+    **{f"{w}s": f"{w}'s" for w in ("what", "who", "where", "when", "how", "that", "there", "it")},
+    **{
+        f"{w}nt": f"{w}n't"
+        for w in ("is", "was", "are", "were", "do", "does", "did", "has", "have", "had", "could", "would")
+    },
+    "shouldnt": "shouldn't",
+    "cant": "can't",
+    "dont": "don't",
+    "doesnt": "doesn't",
+}
+# "its", "whats" (a noun), "wont" and "cant" are words of their own; in a question "whats" and "cant" are
+# almost always the contraction, "its" and "wont" not
+del _CONTRACTIONS["its"]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words of the indexed documents, folded, with how often each occurs."""
+
+    counts: Counter[str]
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> Vocabulary:
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(w.lower() for w in _WORD.findall(fold(text)))
+        return cls(counts)
+
+    def __contains__(self, word: str) -> bool:
+        return fold(word) in self.counts
+
+    def nearest(self, word: str) -> str:
+        """The document word nearest to `word` (see the module's rule 2), or '' when none is near."""
+        w = fold(word)
+        limit = 1 if len(w) < LONG_CHARS else 2
+        best: tuple[tuple[int, int, int], str] | None = None
+        for cand, count in self.counts.items():
+            if cand[:1] != w[:1] or abs(len(cand) - len(w)) > limit or len(cand) < MIN_CHARS:
+                continue
+            d = edit_distance(w, cand, limit)
+            key = (d, -_common_end(w, cand), -count)
+            if d <= limit and (best is None or key < best[0]):
+                best = (key, cand)
+        return best[1] if best else ""
+
+
+def correct(text: str, vocabulary: Vocabulary | None) -> str:
+    """`text` with contractions given their apostrophe and typos read as document words."""
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group()
+        low = word.lower()
+        if low in _CONTRACTIONS:
+            return _cased(_CONTRACTIONS[low], word)
+        if (
+            vocabulary is None
+            or len(word) < MIN_CHARS
+            or word in vocabulary
+            or low in stopwords()
+            or is_english(low)
+        ):
+            return word
+        near = vocabulary.nearest(word)
+        return _cased(near, word) if near else word
+
+    return _BARE_WORD.sub(fix, text)
+
+
+def _common_end(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+def _cased(new: str, old: str) -> str:
+    """`new` written the way `old` was: capitalised, all capitals or as it is."""
+    if old.isupper() and len(old) > 1:
+        return new.upper()
+    if old[:1].isupper():
+        return new[:1].upper() + new[1:]
+    return new
+
+
+@lru_cache(maxsize=1)
+def _english() -> frozenset[str]:
+    """The English word list of pyspellchecker (about 160,000 words, from subtitles and books)."""
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker().word_frequency.dictionary)
+
+
+def is_english(word: str) -> bool:
+    """Is `word` (lowercase) an English word, or a regular plural, past or -ing form of one?"""
+    words = _english()
+    if word in words:
+        return True
+    for suffix, stems in (("s", ("",)), ("es", ("",)), ("ed", ("", "e")), ("ing", ("", "e"))):
+        if word.endswith(suffix) and any(word[: -len(suffix)] + s in words for s in stems):
+            return True
+    return False
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`; limit + 1 once past it.
+
+    >>> edit_distance("releasd", "released", 2), edit_distance("prisnoer", "prisoner", 2)
+    (1, 1)
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        prev2, prev = prev, row
+    return prev[-1]

@@ -1,0 +1,139 @@
+"""Questions as new users type them, through the real pipeline (real model, FAISS, BM25, article):
+typos, contractions without apostrophes, "what is this about?" in any wording, nationalities the
+article states by country. Each test applies a rule to many questions, never one wording."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from rag.config import PROJECT_ROOT
+from rag.pipeline import Engine
+from rag.query import make_query
+from rag.query.parse import parse
+from rag.query.spelling import Vocabulary, correct, is_english
+from rag.text import stopwords, terms
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = [json.loads(line) for line in (PROJECT_ROOT / "evals" / "questions.jsonl").open(encoding="utf-8")]
+SINGLE_TURN = [q["question"] for q in QUESTIONS if q["answerable"] and not q["history"]]
+
+
+def _typo(word: str) -> str:
+    """The word with its second-to-last letter dropped ("prisoners" -> "prisonrs")."""
+    return word[:-2] + word[-1]
+
+
+def _typed_badly(question: str, vocabulary: Vocabulary) -> tuple[str, str] | None:
+    """The question with its longest document word mistyped, and that word; None when no word qualifies."""
+    words = [w for w in re.findall(r"[A-Za-z]+", question) if len(w) >= 6 and w in vocabulary]
+    for word in sorted(words, key=len, reverse=True):
+        bad = _typo(word)
+        if not is_english(bad.lower()) and bad not in vocabulary:
+            return re.sub(rf"\b{word}\b", bad, question, count=1), word
+    return None
+
+
+def test_a_mistyped_document_word_is_read_as_that_word(engine: Engine) -> None:
+    """Every answerable question of the set, its longest document word mistyped: understood as the
+    question was written, and answered (or not) exactly as the question without the typo."""
+    vocabulary = engine.retriever.vocabulary
+    tried = 0
+    for question in SINGLE_TURN[:40]:
+        typed = _typed_badly(question, vocabulary)
+        if typed is None:
+            continue
+        bad, word = typed
+        clean, answer = engine.ask(question), engine.ask(bad)
+        tried += 1
+        assert word in answer.resolved_question, (bad, answer.resolved_question)
+        assert answer.abstained == clean.abstained, (bad, answer.answer)
+        assert [c.start for c in answer.citations] == [c.start for c in clean.citations], bad
+    assert tried >= 20
+
+
+def test_english_words_the_documents_lack_are_never_changed(engine: Engine) -> None:
+    """A question about something the documents do not have stays that question (and is refused)."""
+    vocabulary = engine.retriever.vocabulary
+    lacking = ["population", "birthday", "weather", "aircraft", "salary", "ambassador", "soldiers"]
+    for word in lacking:
+        assert word not in vocabulary and is_english(word)
+        question = f"What is the {word} of Minsk?"
+        assert correct(question, vocabulary) == question
+    answer = engine.ask("What is the populaton of Minsk?")  # a typo of a word no document has
+    assert "populaton" in answer.resolved_question or "population" in answer.resolved_question
+    assert answer.abstained, answer.answer
+
+
+@pytest.mark.parametrize("word", ["what", "who", "where", "when", "how"])
+def test_a_contraction_without_its_apostrophe_is_the_same_question(word: str) -> None:
+    with_apostrophe = parse(f"{word}'s the airline called?")
+    bare = make_query(f"{word}s the airline called?").parsed
+    assert (bare.wh, bare.kind, bare.terms) == (with_apostrophe.wh, with_apostrophe.kind, with_apostrophe.terms)
+
+
+OVERVIEW_FORMS = [
+    "what is {} about?",
+    "what's {} about",
+    "whats {} about",
+    "summarize {}",
+    "summarise {} for me",
+    "tell me about {}",
+    "what does {} say?",
+]
+
+
+@pytest.mark.parametrize("form", OVERVIEW_FORMS)
+@pytest.mark.parametrize("pointer", ["this", "it", "that", "this article", "the text"])
+def test_what_is_this_about_in_any_wording(engine: Engine, form: str, pointer: str) -> None:
+    """An overview asked with a bare pointer ("this", "it") is the same as with "this article"."""
+    question = form.format(pointer)
+    answer = engine.ask(question)
+    assert not answer.abstained, (question, answer.answer)
+    assert answer.citations
+    lead = engine.ask("What is this article about?").citations
+    assert [c.start for c in answer.citations] == [c.start for c in lead], question
+
+
+def test_a_pointer_after_an_earlier_turn_is_not_an_overview(engine: Engine) -> None:
+    """'What is it about?' after a question about a thing points at that thing, not the document."""
+    query = make_query("What was it about?", [("Which airline had sanctions eased?", "Belavia [1].")])
+    assert not query.overview
+
+
+def test_a_describing_nationality_is_not_a_word_the_documents_must_hold() -> None:
+    q = parse("Who was the American envoy who met Lukashenko?")
+    assert "american" not in q.terms and "American" not in q.names
+    assert "lukashenko" in q.terms
+    counted = parse("How many Lithuanians were released?")  # what is counted stays a required word
+    assert "lithuanian" in counted.terms and "lithuanian" in counted.focus
+
+
+def test_the_country_stated_for_a_nationality_asked(engine: Engine) -> None:
+    """The article says "US embassy", "US envoy": asked with "American", the same answer."""
+    pattern = re.compile(r"\bthe US (?=embassy|envoy|special envoy)")
+    pairs = [(q, pattern.sub("the American ", q)) for q in SINGLE_TURN if pattern.search(q)]
+    pairs.append(("Who was the US envoy who met Lukashenko?", "Who was the American envoy who met Lukashenko?"))
+    answered = 0
+    for us, american in pairs:
+        clean = engine.ask(us)
+        if clean.abstained:
+            continue
+        answer = engine.ask(american)
+        answered += 1
+        assert not answer.abstained, (american, answer.answer)
+        assert {c.start for c in answer.citations} & {c.start for c in clean.citations}, american
+    assert answered >= 2
+
+
+def test_no_word_of_a_question_is_dropped_by_correction() -> None:
+    """Correction replaces words one for one: stop words and numbers stay as typed."""
+    vocabulary = Vocabulary.of(["Belarus released 52 political prisoners on September 11, 2025."])
+    for question in SINGLE_TURN:
+        fixed = correct(question, vocabulary)
+        assert len(fixed.split()) == len(question.split()), (question, fixed)
+        kept = [w for w in question.split() if w.lower() in stopwords() or not terms(w)]
+        assert all(w in fixed.split() for w in kept), (question, fixed)
