@@ -72,7 +72,11 @@ def test_english_words_the_documents_lack_are_never_changed(engine: Engine) -> N
 def test_a_contraction_without_its_apostrophe_is_the_same_question(word: str) -> None:
     with_apostrophe = parse(f"{word}'s the airline called?")
     bare = make_query(f"{word}s the airline called?").parsed
-    assert (bare.wh, bare.kind, bare.terms) == (with_apostrophe.wh, with_apostrophe.kind, with_apostrophe.terms)
+    assert (bare.wh, bare.kind, bare.terms) == (
+        with_apostrophe.wh,
+        with_apostrophe.kind,
+        with_apostrophe.terms,
+    )
 
 
 OVERVIEW_FORMS = [
@@ -116,7 +120,9 @@ def test_the_country_stated_for_a_nationality_asked(engine: Engine) -> None:
     """The article says "US embassy", "US envoy": asked with "American", the same answer."""
     pattern = re.compile(r"\bthe US (?=embassy|envoy|special envoy)")
     pairs = [(q, pattern.sub("the American ", q)) for q in SINGLE_TURN if pattern.search(q)]
-    pairs.append(("Who was the US envoy who met Lukashenko?", "Who was the American envoy who met Lukashenko?"))
+    pairs.append(
+        ("Who was the US envoy who met Lukashenko?", "Who was the American envoy who met Lukashenko?")
+    )
     answered = 0
     for us, american in pairs:
         clean = engine.ask(us)

@@ -32,7 +32,8 @@ from rag.text import fold, stopwords
 MIN_CHARS = 4  # shorter words have too many neighbours to correct safely
 LONG_CHARS = 6  # words this long may be two edits away
 _WORD = re.compile(r"[^\W\d_]+")
-_BARE_WORD = re.compile(r"(?<![\w'’])[^\W\d_]+(?![\w'’])")  # not a part of "Coale's" or "didn't"
+# a word alone or before a possessive "'s"; never a part of "didn't" or "O'Brien"
+_BARE_WORD = re.compile(r"(?<![\w'’])[^\W\d_]+(?=['’]s\b|(?![\w'’]))")
 _CONTRACTIONS = {
     **{f"{w}s": f"{w}'s" for w in ("what", "who", "where", "when", "how", "that", "there", "it")},
     **{
@@ -96,7 +97,7 @@ def correct(text: str, vocabulary: Vocabulary | None) -> str:
             or is_english(low)
         ):
             return word
-        near = vocabulary.nearest(word)
+        near = vocabulary.nearest(word) or nearest_english(low)
         return _cased(near, word) if near else word
 
     return _BARE_WORD.sub(fix, text)
@@ -118,12 +119,9 @@ def _cased(new: str, old: str) -> str:
     return new
 
 
-@lru_cache(maxsize=1)
-def _english() -> frozenset[str]:
+def _english() -> dict[str, int]:
     """The English word list of pyspellchecker (about 160,000 words, from subtitles and books)."""
-    from spellchecker import SpellChecker
-
-    return frozenset(SpellChecker().word_frequency.dictionary)
+    return _english_frequency()
 
 
 def is_english(word: str) -> bool:
@@ -135,6 +133,26 @@ def is_english(word: str) -> bool:
         if word.endswith(suffix) and any(word[: -len(suffix)] + s in words for s in stems):
             return True
     return False
+
+
+def nearest_english(word: str) -> str:
+    """The most frequent English word one edit from `word` ("populaton": "population"), or ''."""
+    frequency = _english_frequency()
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    edits |= {a + c + b for a, b in splits for c in letters}
+    known = [w for w in edits if w[:1] == word[:1] and len(w) >= MIN_CHARS and w in frequency]
+    return max(known, key=lambda w: frequency[w], default="")
+
+
+@lru_cache(maxsize=1)
+def _english_frequency() -> dict[str, int]:
+    from spellchecker import SpellChecker
+
+    return dict(SpellChecker().word_frequency.dictionary)
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
