@@ -143,3 +143,24 @@ def test_no_word_of_a_question_is_dropped_by_correction() -> None:
         assert len(fixed.split()) == len(question.split()), (question, fixed)
         kept = [w for w in question.split() if w.lower() in stopwords() or not terms(w)]
         assert all(w in fixed.split() for w in kept), (question, fixed)
+
+
+@pytest.mark.parametrize(("short", "word"), [("ppl", "people"), ("govt", "government"), ("yrs", "years")])
+def test_chat_shorthand_is_read_as_its_word(short: str, word: str) -> None:
+    assert make_query(f"how many {short} were there").text == f"how many {word} were there"
+
+
+@pytest.mark.parametrize("generic", ["people", "persons", "individuals"])
+def test_a_count_of_people_is_not_a_count_of_what_the_documents_lack(engine: Engine, generic: str) -> None:
+    """'How many people were freed?' asks how many, of whatever the documents count: the rule that
+    refuses a count whose noun the evidence never names ('how many aircraft') does not apply."""
+    from rag.readers.extractive.features import read
+    from rag.readers.extractive.model import unanswered
+
+    query = make_query(f"How many {generic} were freed?", (), engine.retriever.vocabulary)
+    assert query.parsed.kind == "number" and not query.parsed.focus
+    vector = engine.embedder.encode([query.text])[0]
+    assert not unanswered(read(engine.retriever.evidence(query, vector, engine.settings.top_k)))
+    lacking = make_query("How many aircraft were freed?", (), engine.retriever.vocabulary)
+    vector = engine.embedder.encode([lacking.text])[0]
+    assert unanswered(read(engine.retriever.evidence(lacking, vector, engine.settings.top_k)))

@@ -89,6 +89,9 @@ _DESCRIPTION = re.compile(
     r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+(?:an?\s+|the\s+)?[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*\W*$"
 )
 _NAMED = re.compile(r"\b(?:called|named)\W*$")
+# nouns that name no kind of thing: "how many people were freed" asks "how many", of whatever the
+# documents count ("52 political prisoners")
+_GENERIC = frozenset(terms("people persons individuals ones things"))
 _COPULAS = frozenset(["is", "was", "are", "were"])
 _NEGATION = re.compile(r"\b(?:not|never|no|none|neither|nor|without)\b|n[’']t\b", re.IGNORECASE)
 _FUTURE = re.compile(r"\b(?:will|going to|shall|plan(?:s|ned)? to|expected to|next|future|upcoming)\b", re.I)
@@ -196,7 +199,7 @@ def _focus(wh: str, rest: str) -> frozenset[str]:
                 taken += words[i + 2 : i + 5]
             break
         taken.append(word)
-    return frozenset(terms(" ".join(taken)))
+    return frozenset(terms(" ".join(taken))) - _GENERIC
 
 
 _NAME = re.compile(r"[^\W\d_][\w’'-]*")

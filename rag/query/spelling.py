@@ -1,7 +1,8 @@
 """Spelling as people type it: a question's misspelt words read as the documents' words, once.
 
 1. Contractions typed without their apostrophe ("whats", "wouldnt", "whos") get it back, so the
-   question word is seen ("whats the airline called" asks "what").
+   question word is seen ("whats the airline called" asks "what"); chat shorthand ("ppl", "govt",
+   "yrs") is read as the words it stands for.
 2. A word of the question that is in no indexed document and is not an English word either
    ("releasd", "prisners", "Lukashenkp") is a typo: it is read as the nearest word of the
    documents, by edit distance (letters inserted, dropped, changed or swapped; one edit for words of
@@ -45,6 +46,21 @@ _CONTRACTIONS = {
     "dont": "don't",
     "doesnt": "doesn't",
 }
+# chat shorthand for common words, read as the words
+_SHORTHAND = {
+    "ppl": "people",
+    "govt": "government",
+    "u": "you",
+    "ur": "your",
+    "abt": "about",
+    "bc": "because",
+    "cuz": "because",
+    "pls": "please",
+    "plz": "please",
+    "yrs": "years",
+    "yr": "year",
+    "approx": "approximately",
+}
 # "its", "whats" (a noun), "wont" and "cant" are words of their own; in a question "whats" and "cant" are
 # almost always the contraction, "its" and "wont" not
 del _CONTRACTIONS["its"]
@@ -87,8 +103,8 @@ def correct(text: str, vocabulary: Vocabulary | None) -> str:
     def fix(m: re.Match[str]) -> str:
         word = m.group()
         low = word.lower()
-        if low in _CONTRACTIONS:
-            return _cased(_CONTRACTIONS[low], word)
+        if low in _CONTRACTIONS or low in _SHORTHAND:
+            return _cased(_CONTRACTIONS.get(low) or _SHORTHAND[low], word)
         if (
             vocabulary is None
             or len(word) < MIN_CHARS
