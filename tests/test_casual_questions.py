@@ -13,7 +13,7 @@ from rag.config import PROJECT_ROOT
 from rag.pipeline import Engine
 from rag.query import make_query
 from rag.query.parse import parse
-from rag.query.spelling import Vocabulary, correct, is_english
+from rag.query.spelling import Vocabulary, correct, is_common_word, is_english
 from rag.text import stopwords, terms
 
 pytestmark = pytest.mark.slow
@@ -164,3 +164,25 @@ def test_a_count_of_people_is_not_a_count_of_what_the_documents_lack(engine: Eng
     lacking = make_query("How many aircraft were freed?", (), engine.retriever.vocabulary)
     vector = engine.embedder.encode([lacking.text])[0]
     assert unanswered(read(engine.retriever.evidence(lacking, vector, engine.settings.top_k)))
+
+
+def test_a_question_typed_in_lower_case_keeps_its_names(engine: Engine) -> None:
+    """Every single-turn question of the set, typed in lower case: the documents' names in it (but
+    words common in English too) are read as names again, and it is answered or refused as the
+    question typed with capitals."""
+    vocabulary = engine.retriever.vocabulary
+    compared = 0
+    for row in QUESTIONS:
+        question = row["question"]
+        if row["history"]:
+            continue
+        lower = question[0] + question[1:].lower()
+        understood = make_query(lower, (), vocabulary)
+        words = [w for n in parse(question).names for w in n.split()]
+        restored = [w for w in words if w.lower() in vocabulary.names and not is_common_word(w.lower())]
+        for word in restored:
+            assert re.search(rf"\b{word}\b", understood.text), (lower, understood.text)
+        if compared < 30 and words and restored == words:
+            assert engine.ask(lower).abstained == engine.ask(question).abstained, lower
+            compared += 1
+    assert compared >= 20

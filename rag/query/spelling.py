@@ -11,13 +11,19 @@
    frequent in the documents. An English word the documents do not use ("population", "birthday") is never
    changed: asking about something the documents lack must stay that question.
 
+3. A word typed in lower case that the documents write only as a name ("minsk", "nauseda"), and that
+   is not a common English word as well ("president", "west"), is capitalised, so the question's
+   names are seen as names (and checked as names).
+
 The corrected question is the one searched, read and shown as understood (`Query.text`).
 
->>> vocab = Vocabulary.of(["Belarus released 52 political prisoners. The release was a deal."])
+>>> vocab = Vocabulary.of(["In 2025 Belarus released 52 political prisoners. The release was a deal."])
 >>> correct("how many prisners were releasd", vocab)
 'how many prisoners were released'
 >>> correct("whats the population of Minsk", vocab)
 "what's the population of Minsk"
+>>> correct("when did belarus free them", vocab)
+'when did Belarus free them'
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from rag.text import fold, stopwords
 
 MIN_CHARS = 4  # shorter words have too many neighbours to correct safely
 LONG_CHARS = 6  # words this long may be two edits away
+COMMON_WORD = 5000  # a document name this frequent in the English list is as often a word ("House")
 _WORD = re.compile(r"[^\W\d_]+")
 # a word alone or before a possessive "'s"; never a part of "didn't" or "O'Brien"
 _BARE_WORD = re.compile(r"(?<![\w'’])[^\W\d_]+(?=['’]s\b|(?![\w'’]))")
@@ -68,16 +75,32 @@ del _CONTRACTIONS["its"]
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The words of the indexed documents, folded, with how often each occurs."""
+    """The words of the indexed documents, folded, with how often each occurs, and which of them are
+    names: written capitalised inside a sentence and never in lower case ("Minsk", not "Yet")."""
 
     counts: Counter[str]
+    names: frozenset[str] = frozenset()
+    acronyms: frozenset[str] = frozenset()  # names written in capitals ("EU", "NATO")
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> Vocabulary:
         counts: Counter[str] = Counter()
+        capitalised: set[str] = set()
+        lower: set[str] = set()
+        mixed: set[str] = set()  # written other than all capitals at least once
         for text in texts:
-            counts.update(w.lower() for w in _WORD.findall(fold(text)))
-        return cls(counts)
+            for m in _WORD.finditer(text):
+                word = m.group()
+                folded = fold(word)
+                counts[folded] += 1
+                if not word.isupper():
+                    mixed.add(folded)
+                if word[0].islower():
+                    lower.add(folded)
+                elif _inside_sentence(text, m.start()):
+                    capitalised.add(folded)
+        names = frozenset(capitalised - lower)
+        return cls(counts, names, frozenset(n for n in names if n not in mixed and len(n) > 1))
 
     def __contains__(self, word: str) -> bool:
         return fold(word) in self.counts
@@ -105,18 +128,39 @@ def correct(text: str, vocabulary: Vocabulary | None) -> str:
         low = word.lower()
         if low in _CONTRACTIONS or low in _SHORTHAND:
             return _cased(_CONTRACTIONS.get(low) or _SHORTHAND[low], word)
-        if (
-            vocabulary is None
-            or len(word) < MIN_CHARS
-            or word in vocabulary
-            or low in stopwords()
-            or is_english(low)
-        ):
+        if vocabulary is None or len(word) < 2 or low in stopwords():
             return word
-        near = vocabulary.nearest(word) or nearest_english(low)
+        if word in vocabulary:
+            if fold(low) not in vocabulary.names or is_common_word(low) or not word.islower():
+                return word
+            return word.upper() if fold(low) in vocabulary.acronyms else _as_name(word)
+        if len(word) < MIN_CHARS:
+            return word
+        if is_english(low):
+            return word
+        near = vocabulary.nearest(word)
+        if near:
+            return _as_name(near) if near in vocabulary.names else _cased(near, word)
+        near = nearest_english(low)
         return _cased(near, word) if near else word
 
     return _BARE_WORD.sub(fix, text)
+
+
+def _inside_sentence(text: str, at: int) -> bool:
+    """Does a word at `at` follow another word of its sentence (a letter, digit, comma, dash before it)?"""
+    before = text[:at].rstrip()
+    return bool(before) and (before[-1].isalnum() or before[-1] in ",;:(-–—")
+
+
+def is_common_word(word: str) -> bool:
+    """Is `word` common in English (written often in lower case: 'house', 'president', 'west')?"""
+    return _english_frequency().get(word, 0) >= COMMON_WORD
+
+
+def _as_name(word: str) -> str:
+    """A name typed in lower case, capitalised ("minsk": "Minsk"); as typed otherwise."""
+    return word[:1].upper() + word[1:] if word.islower() else word
 
 
 def _common_end(a: str, b: str) -> int:
