@@ -157,7 +157,7 @@ def folded_words(text: str) -> list[str]:
 
 # words that may name a nationality or a people ("American", "Lithuanians", "British", "Chinese", "Thai"):
 # only questions holding one pay for the entity recogniser
-_DEMONYM_LIKE = re.compile(r"(?:an|ans|ish|ese|ch|i|ic)\b", re.IGNORECASE)
+_DEMONYM_LIKE = re.compile(r"\w{2,}(?:an|ans|ish|ese|ch|i|ic)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -176,7 +176,8 @@ def nationality_words(text: str) -> frozenset[str]:
     >>> sorted(nationality_words("Who was the American envoy who met Lukashenko?"))
     ['american']
     """
-    if not _DEMONYM_LIKE.search(text):
+    stop = stopwords()
+    if not any(m.group().lower() not in stop for m in _DEMONYM_LIKE.finditer(text)):
         return frozenset()
     doc = _entity_recogniser()(text)
     return frozenset(w for ent in doc.ents if ent.label_ == "NORP" for w in folded_words(ent.text))
