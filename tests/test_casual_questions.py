@@ -186,3 +186,23 @@ def test_a_question_typed_in_lower_case_keeps_its_names(engine: Engine) -> None:
             assert engine.ask(lower).abstained == engine.ask(question).abstained, lower
             compared += 1
     assert compared >= 20
+
+
+def test_the_cli_shows_the_question_as_understood(article_settings, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """`rag ask` with typos answers and says how it read the question."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RAG_INDEX_DIR": str(article_settings.index_dir)}
+    question = "which airlne did the us ease sanctons on"
+    out = subprocess.run(
+        [sys.executable, "-m", "cli.main", "ask", question],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Understood as: which airline did the us ease sanctions on" in out.stdout, out.stdout
+    assert "does not say" not in out.stdout and "Belavia" in out.stdout
