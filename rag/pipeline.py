@@ -202,7 +202,7 @@ class Engine:
         if reply is not None:  # a greeting, thanks, or a question not in English
             yield reply
             return
-        query = make_query(text, _clean_history(history))
+        query = make_query(text, _clean_history(history), retriever.vocabulary)
         t1 = time.perf_counter()
         qvec = self.embedder.encode([query.text])[0]
         t2 = time.perf_counter()

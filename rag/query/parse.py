@@ -5,7 +5,8 @@
    noun phrase), a description ("Who is X?"), a reason or manner ("why", "how"), or none of these.
 2. The focus is the noun the question asks about: "How many political prisoners ..." counts
    prisoners, "Which countries ..." wants countries.
-3. Terms (stemmed content words), folded words (lowercase, accents removed), names (capitalised runs
+3. Terms (stemmed content words; a nationality that only describes, "the American envoy", set
+   aside), folded words (lowercase, accents removed), names (capitalised runs
    after the first word), figures (runs of digits) and negation ("did not", "never") are read once.
 
 >>> q = parse("Which countries had citizens among the freed prisoners?")
@@ -25,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.text import folded_words, stopwords, terms
+from rag.text import folded_words, nationality_words, stopwords, terms
 
 Kind = Literal["number", "date", "person", "place", "entity", "thing", "description", "reason", "none"]
 KINDS: tuple[Kind, ...] = (
@@ -87,6 +88,10 @@ _PLACE_NOUNS = re.compile(
 _DESCRIPTION = re.compile(
     r"^\s*(?i:who|what)\s+(?i:is|was|are|were)\s+(?:an?\s+|the\s+)?[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*\W*$"
 )
+_NAMED = re.compile(r"\b(?:called|named)\W*$")
+# nouns that name no kind of thing: "how many people were freed" asks "how many", of whatever the
+# documents count ("52 political prisoners")
+_GENERIC = frozenset(terms("people persons individuals ones things"))
 _COPULAS = frozenset(["is", "was", "are", "were"])
 _NEGATION = re.compile(r"\b(?:not|never|no|none|neither|nor|without)\b|n[’']t\b", re.IGNORECASE)
 _FUTURE = re.compile(r"\b(?:will|going to|shall|plan(?:s|ned)? to|expected to|next|future|upcoming)\b", re.I)
@@ -121,13 +126,17 @@ def parse(text: str) -> Question:
     m = _WH.search(text)
     wh = " ".join(m.group(1).lower().split()) if m else ""
     rest = text[m.end() :] if m else text
+    focus = _focus(wh, rest)
+    # a nationality describing something ("the American envoy") need not be a word of the documents,
+    # which may say "US envoy"; when it is what is asked about ("how many Lithuanians"), it stays
+    nationals = {t for w in nationality_words(text) for t in terms(w)} - focus
     return Question(
         text=text,
         wh=wh,
         kind=_kind(text, wh, rest),
-        terms=tuple(terms(text)),
-        focus=_focus(wh, rest),
-        names=tuple(_names(text)),
+        terms=tuple(t for t in terms(text) if t not in nationals),
+        focus=focus,
+        names=tuple(n for n in _names(text) if not set(terms(n)) <= nationals),
         figures=tuple(sorted({f.group() for f in _FIGURE.finditer(text)})),
         negated=bool(_NEGATION.search(text)),
         future=bool(_FUTURE.search(text)),
@@ -158,6 +167,8 @@ def _kind(text: str, wh: str, rest: str) -> Kind:
                 return kind  # type: ignore[return-value]  # "what is the GDP of Belarus" asks a number
         if _DESCRIPTION.match(text):
             return "description"
+        if _NAMED.search(low):
+            return "entity"  # "what is the airline called?" asks for a name
         return "entity" if wh == "which" else "thing"
     if wh == "whose":
         return "person"
@@ -188,7 +199,7 @@ def _focus(wh: str, rest: str) -> frozenset[str]:
                 taken += words[i + 2 : i + 5]
             break
         taken.append(word)
-    return frozenset(terms(" ".join(taken)))
+    return frozenset(terms(" ".join(taken))) - _GENERIC
 
 
 _NAME = re.compile(r"[^\W\d_][\w’'-]*")
@@ -217,9 +228,12 @@ def _names(text: str) -> list[str]:
 
 
 _DOC = r"(?:article|text|document|story|piece|page|report|post|essay|file|passage|source|news|it)"
-_THIS = rf"(?:(?:this|the|that|your)\s+)?{_DOC}"
+# the document named, or pointed at with a bare "this", "that" or "it" when nothing came before
+_THIS = rf"(?:(?:(?:this|the|that|your)\s+)?{_DOC}|this|that)"
 _PATTERNS = [
     rf"^what(?:'s|’s| is| was)\s+{_THIS}\s+(?:all\s+)?about$",
+    rf"^(?:tell\s+me|talk\s+me\s+through|fill\s+me\s+in)(?:\s+(?:about|on)\s+{_THIS})?$",
+    rf"^what(?:'s|’s| is| was)?\s+(?:happened|happening|going\s+on)(?:\s+(?:in|here|there|with)\s+{_THIS})?$",
     rf"^what\s+(?:does|did)\s+{_THIS}\s+(?:say|cover|discuss|describe|report|tell\s+(?:me|us))$",
     rf"^(?:what\s+is|what's|give\s+(?:me\s+)?|tell\s+me)\s*(?:an?\s+|the\s+)?(?:short\s+|brief\s+|quick\s+)?"
     rf"(?:summary|overview|gist|tl;?dr)(?:\s+of\s+{_THIS})?$",
@@ -239,6 +253,10 @@ def is_overview(question: str) -> bool:
     (True, True)
     >>> is_overview("What are the main points?"), is_overview("What does the article say about Poland?")
     (True, False)
+    >>> is_overview("what is this about?"), is_overview("tell me about it"), is_overview("What happened?")
+    (True, True, True)
+    >>> is_overview("What happened to Khilo?"), is_overview("What is this deal about?")
+    (False, False)
     """
     text = " ".join(re.sub(r"(?<=\w)[,:]|;(?=\s)", " ", question).strip().rstrip("?!. ").split())
     text = _POLITE.sub("", text).strip().rstrip("?!. ")

@@ -39,6 +39,7 @@ from rag.types import Answer
 _ENGLISH_MARKERS = frozenset(
     {"who", "what", "when", "where", "why", "how", "which", "whom", "whose", "the", "did", "does"}
     | {"are", "were", "has", "have", "of", "and", "many", "much", "with", "this", "that"}
+    | {"it", "you", "your", "about", "tell", "please"}
 )
 _FOREIGN_BELOW = 0.05  # English confidence under which a question is taken for foreign
 _WORD = re.compile(r"[^\W\d_]+")
