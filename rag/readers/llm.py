@@ -1,17 +1,26 @@
-"""The LLM reader: a language model writes the answer; every sentence it writes is verified.
+"""The LLM reader: a language model reads the top passages, states a short answer checked in code, and
+writes a sentence that is verified; or it says the documents do not say.
 
-1. Quotes: the best sentences of the retrieved passages (meaning and word overlap, as the extractive
-   reader scores them), verbatim spans with offsets, numbered [1]..[n]. Overview questions quote the
-   document's lead and most central sentences instead (rag.overview).
-2. Answerability: the model is asked whether the quotes answer the question; its P(yes) (from token
-   log-probabilities) and the retrieval signals are combined by a fitted logistic model
-   (rag.readers.answerability). Below the threshold the reader says the article does not say.
-3. The reply: 1-3 sentences citing the quotes, streamed piece by piece. Both prompts share their
-   start (instructions, quotes, question), so the model reads it once (prompt-prefix caching).
-4. Verification (rag.readers.verify): a sentence whose figures, names or content words are not in the
-   quotes it cites is dropped and recorded with the reason. The Answer holds only verified sentences,
-   citing only verified quotes (rag.cite). When nothing survives, or the model cannot be reached,
-   the extractive answer is given, with the reason in `reader_note`.
+1. Passages (rag.readers.passages): the top retrieved chunks (up to 4, within a prompt budget), each
+   sentence numbered [1]..[n] so a reply can cite it. Overview questions read the document's lead and
+   most central sentences instead (rag.overview).
+2. Judge: the model is asked whether the numbered sentences answer the question; its P(yes) is read
+   from the token log-probabilities.
+3. Reply: unless P(yes) is below the fitted gate, the model answers in two lines on the same prompt
+   (the judge's prompt and reply are its prefix, so llama.cpp reads only the new lines):
+   "ANSWER: <the shortest words that answer> [n]" and "SAYS: <one sentence> [n]", streamed.
+4. Short answer (rag.readers.short_answer): kept only when verbatim (case, spaces and quote marks
+   folded) in a sentence the reply cites; it is then `direct_answer`, the document's own characters.
+5. Answerability (rag.readers.answerability): P(yes), the closest sentence's similarity and word
+   coverage, and whether the short answer checked out, combined by a logistic model fitted on data
+   held out by article and question family. Below its threshold the reader abstains; when the
+   passages contradict what the question assumes, the abstention carries the correction they state
+   (a third short reply on the same prefix, verified like any other sentence).
+6. Verification (rag.readers.verify): a sentence whose figures, names or content words are not in
+   the sentences it cites is dropped and recorded with the reason. The Answer holds only the checked
+   short answer and verified sentences, citing only the sentences they rest on (rag.cite). When
+   nothing survives, or the model cannot be reached, the extractive answer is given, with the
+   reason in `reader_note`.
 """
 
 from __future__ import annotations
@@ -22,7 +31,6 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.answer import Source, abstain
-from rag.cite import cite, verify
 from rag.config import Settings
 from rag.overview import is_overview, overview_citations
 from rag.reader_model import Decision
@@ -30,64 +38,69 @@ from rag.readers.answerability import Calibration, Signals, load_calibration
 from rag.readers.backends import ChatBackend, LLMError, Message, backend_for
 from rag.readers.extractive import ExtractiveReader
 from rag.readers.model_files import ModelFileError
+from rag.readers.passages import Numbered, number_passages
+from rag.readers.short_answer import ShortAnswer, locate_short, parse_reply
 from rag.readers.verify import Verdict, verify_reply
-from rag.retrieve import Retrieval, Retriever, terms
+from rag.retrieve import Retrieval, Retriever
 from rag.types import Answer, Citation, Dropped
 
-MAX_QUOTES = 3
-MAX_TOKENS = 100
-DENSE_WEIGHT = 0.65
+MAX_TOKENS = 100  # an overview's reply
+ANSWER_TOKENS = 60  # two short lines
+CORRECTION_TOKENS = 40
 
 SYSTEM = (
-    "Answer the question using only the numbered quotes. Be brief: 1 to 3 short sentences, the first "
-    "giving the answer directly. After each sentence write the number of the quote it comes from in "
-    "brackets. Use the quotes' own words, names and figures; add nothing else."
+    "You answer questions about a document using only its numbered sentences. Use the sentences' own "
+    "words, names and figures; add nothing else."
 )
-ASK_ANSWERABLE = "Do these quotes answer the question? Reply with yes or no only."
-ASK_ANSWER = "Answer the question from the quotes, citing them like [1]."
+ASK_ANSWERABLE = "Do the numbered sentences answer this question? Reply yes or no."
+ASK_ANSWER = (
+    "Reply in two lines:\n"
+    "ANSWER: the shortest words copied exactly from one sentence that answer the question, then that "
+    "sentence's number in brackets\n"
+    "SAYS: one short sentence that answers the question, then the number of the sentence it comes from "
+    "in brackets, like [2]"
+)
+ASK_CORRECTION = (
+    "Does the question assume something that the numbered sentences contradict? If it does, write one "
+    "short sentence saying what they state instead, then its number in brackets, like [2]. If it does "
+    "not, write NONE."
+)
 ASK_OVERVIEW = "Summarise what the quotes say in 2 or 3 sentences, citing them like [1]."
-
-
-@dataclass(frozen=True)
-class Quote:
-    citation: Citation
-    dense: float
-    words: float
+OVERVIEW_SYSTEM = (
+    "Answer the question using only the numbered quotes. Use the quotes' own words, names and figures; "
+    "add nothing else."
+)
 
 
 def messages(quotes: Sequence[Citation], question: str, task: str) -> list[Message]:
-    """The chat prompt: fixed instructions, the numbered quotes, the question, then the task."""
+    """An overview's prompt: fixed instructions, the numbered quotes, the question, then the task."""
     numbered = "\n".join(f"[{i}] {' '.join(c.quote.split())}" for i, c in enumerate(quotes, 1))
     user = f"Quotes:\n{numbered}\n\nQuestion: {question}\n\n{task}"
+    return [{"role": "system", "content": OVERVIEW_SYSTEM}, {"role": "user", "content": user}]
+
+
+def judge_messages(numbered: Numbered, question: str) -> list[Message]:
+    """The shared prefix: instructions, the numbered passages, the question, and the yes/no task."""
+    user = f"{numbered.text()}\n\nQuestion: {question}\n\n{ASK_ANSWERABLE}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-def select_quotes(
-    question: str, retrieval: Retrieval, retriever: Retriever, n: int = MAX_QUOTES
-) -> list[Quote]:
-    """The `n` best sentences of the retrieved passages, best first, as verified citations."""
-    store = retriever.store
-    q_terms = set(terms(question))
-    weights = {t: retriever.idf(t) for t in q_terms}
-    total = sum(weights.values()) or 1.0
-    seen: set[int] = set()
-    scored: list[tuple[float, int, float, float]] = []
-    for c in retrieval.chunk_indices:
-        for s in store.chunk_sentences[c]:
-            if s in seen:
-                continue
-            seen.add(s)
-            dense = float(retrieval.sentence_scores[s])
-            words = sum(weights[t] for t in q_terms & set(terms(store.sentence_text(s)))) / total
-            scored.append((DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * words, s, dense, words))
-    scored.sort(key=lambda x: -x[0])
-    quotes = []
-    for _, s, dense, words in scored[:n]:
-        span = store.sentence_spans[s]
-        citation = cite(store.documents[store.sentence_doc[s]], span.start, span.end)
-        if verify(citation, store.documents):
-            quotes.append(Quote(citation, dense, words))
-    return quotes
+def followup_messages(numbered: Numbered, question: str, judged: str, task: str) -> list[Message]:
+    """The judge's prompt and a fixed reply to it, then `task`: the model reads only the new turn."""
+    return [
+        *judge_messages(numbered, question),
+        {"role": "assistant", "content": judged},
+        {"role": "user", "content": task},
+    ]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the model wrote for a question, checked: the short answer and the verdicts on its sentences."""
+
+    reply: str
+    short: ShortAnswer | None
+    verdicts: tuple[Verdict, ...]
 
 
 class LLMReader:
@@ -134,36 +147,70 @@ class LLMReader:
     ) -> Generator[str, None, Answer]:
         # the return value (an Answer) travels through `yield from`; pieces are yielded as they come
         backend = self.backend()
-        overview = is_overview(question)
-        if overview:
-            citations = list(overview_citations(retriever.store, retrieval.passages))
-            confidence = 1.0
-        else:
-            quotes = select_quotes(question, retrieval, retriever)
-            citations = [q.citation for q in quotes]
-            if not quotes:
-                return self._abstain(shown, question, retrieval, retriever, 0.0)
+        if is_overview(question):
+            return (yield from self._overview(question, retrieval, retriever, shown, timings))
+        numbered = number_passages(question, retrieval, retriever)
+        best = numbered.best()
+        if best is None:
+            return self._abstain(shown, question, retrieval, retriever, 0.0)
+        calibration = self.calibration or load_calibration()
+        t = time.perf_counter()
+        p_yes = backend.yes_probability(judge_messages(numbered, question))
+        timings["answerability"] = (time.perf_counter() - t) * 1e3
+        words = max(s.words for s in numbered.sentences)
+        written: Written | None = None
+        if p_yes >= calibration.gate:
             t = time.perf_counter()
-            p_yes = backend.yes_probability(messages(citations, question, ASK_ANSWERABLE))
-            timings["answerability"] = (time.perf_counter() - t) * 1e3
-            signals = Signals(p_yes, quotes[0].dense, quotes[0].words)
-            if self.on_signals:
-                self.on_signals(signals)
-            calibration = self.calibration or load_calibration()
-            confidence = calibration.probability(signals)
-            if confidence < calibration.threshold:
-                return self._abstain(shown, question, retrieval, retriever, confidence)
+            reply = ""
+            for piece in backend.stream(
+                followup_messages(numbered, question, "Yes.", ASK_ANSWER), ANSWER_TOKENS
+            ):
+                if not reply:
+                    timings["first_piece"] = (time.perf_counter() - t) * 1e3
+                reply += piece
+                yield piece
+            timings["generate"] = (time.perf_counter() - t) * 1e3
+            written = check_reply(reply, numbered)
+        signals = Signals(p_yes, best.dense, words, float(written is not None and written.short is not None))
+        if self.on_signals:
+            self.on_signals(signals)
+        confidence = calibration.probability(signals)
+        if written is None or confidence < calibration.threshold:
+            t = time.perf_counter()
+            correction = self._correction(backend, numbered, question)
+            timings["correction"] = (time.perf_counter() - t) * 1e3
+            return self._abstain(shown, question, retrieval, retriever, confidence, correction, numbered)
+        return self._compose(shown, question, retrieval, retriever, numbered, written, confidence)
+
+    def _overview(
+        self, question: str, retrieval: Retrieval, retriever: Retriever, shown: str, timings: dict[str, float]
+    ) -> Generator[str, None, Answer]:
+        citations = list(overview_citations(retriever.store, retrieval.passages))
         t = time.perf_counter()
         reply = ""
-        task = ASK_OVERVIEW if overview else ASK_ANSWER
-        for piece in backend.stream(messages(citations, question, task), MAX_TOKENS):
+        for piece in self.backend().stream(messages(citations, question, ASK_OVERVIEW), MAX_TOKENS):
             if not reply:
                 timings["first_piece"] = (time.perf_counter() - t) * 1e3
             reply += piece
             yield piece
         timings["generate"] = (time.perf_counter() - t) * 1e3
-        verdicts = verify_reply(reply, [c.quote for c in citations])
-        return self._compose(shown, question, retrieval, retriever, citations, verdicts, confidence)
+        verdicts = tuple(verify_reply(reply, [c.quote for c in citations]))
+        numbered = Numbered.of_citations(citations)
+        return self._compose(
+            shown, question, retrieval, retriever, numbered, Written(reply, None, verdicts), 1.0
+        )
+
+    def _correction(self, backend: ChatBackend, numbered: Numbered, question: str) -> Verdict | None:
+        """The sentence correcting the question's premise, when the passages contradict it and the
+        sentence is verified against the sentences it cites; None otherwise."""
+        reply = "".join(
+            backend.stream(followup_messages(numbered, question, "No.", ASK_CORRECTION), CORRECTION_TOKENS)
+        )
+        text = parse_reply(reply).says.strip()
+        if not text or text.upper().startswith("NONE"):
+            return None
+        verdicts = [v for v in verify_reply(text, numbered.quotes()) if v.supported and v.cites]
+        return verdicts[0] if len(verdicts) == 1 else None
 
     def _compose(
         self,
@@ -171,56 +218,68 @@ class LLMReader:
         question: str,
         retrieval: Retrieval,
         retriever: Retriever,
-        citations: Sequence[Citation],
-        verdicts: Sequence[Verdict],
+        numbered: Numbered,
+        written: Written,
         confidence: float,
     ) -> Answer:
+        verdicts = written.verdicts
         dropped = tuple(Dropped(v.sentence, v.reason) for v in verdicts if not v.supported)
         kept = [v for v in verdicts if v.supported]
-        if not kept:
+        short = written.short
+        if not kept and short is None:
             note = "no sentence the model wrote was supported by its quotes"
-            note = note if verdicts else "the model wrote nothing"
+            note = note if verdicts or written.reply.strip() else "the model wrote nothing"
             return self._fallback(question, retrieval, retriever, shown, note, dropped)
-        order: dict[int, int] = {}  # quote number in the prompt -> number in the answer
+        order: dict[int, int] = {}  # sentence number in the prompt -> quote number in the answer
+        if short is not None:
+            order[short.number] = 1
         for v in kept:
             for n in v.cites:
                 order.setdefault(n, len(order) + 1)
-        sentences = []
+        sentences = [f"{short.text} [1]."] if short is not None else []
         for v in kept:
             marks = "".join(f"[{order[n]}]" for n in v.cites)
             body = v.text.rstrip()
             end = body[-1] if body[-1] in ".!?" else "."
             body = body.rstrip(".!? ")
             sentences.append(f"{body} {marks}{end}" if marks else f"{body}{end}")
+        citations = tuple(numbered.sentences[n - 1].citation for n in order)
         return Answer(
             question=shown,
             answer=" ".join(sentences),
             abstained=False,
-            citations=tuple(citations[n - 1] for n in order),
+            citations=citations,
             passages=retrieval.passages,
-            direct_answer=self._short_answer(question, retrieval, retriever, shown, " ".join(sentences)),
+            direct_answer=short.text if short is not None else "",
             confidence=confidence,
             p_answerable=confidence,
+            p_short=confidence if short is not None else 0.0,
             resolved_question=question,
             reader=self.name,
             dropped=dropped,
         )
 
     def _abstain(
-        self, shown: str, question: str, retrieval: Retrieval, retriever: Retriever, confidence: float
+        self,
+        shown: str,
+        question: str,
+        retrieval: Retrieval,
+        retriever: Retriever,
+        confidence: float,
+        correction: Verdict | None = None,
+        numbered: Numbered | None = None,
     ) -> Answer:
         source = Source.of(retriever.store)
         decision = Decision(confidence, p_short=0.0, best=-1, abstain=True, show_short=False)
         refusal = abstain(shown, question, retrieval, decision, source)
-        return dataclasses.replace(refusal, reader=self.name)
-
-    def _short_answer(
-        self, question: str, retrieval: Retrieval, retriever: Retriever, shown: str, reply: str
-    ) -> str:
-        """The extractive reader's short answer, when it clears that reader's bar and the reply
-        states it too: the model's own wording is never taken for a short answer."""
-        found = self.fallback.answer(question, retrieval, retriever, shown).direct_answer
-        return found if found and found in reply else ""
+        if correction is None or numbered is None:
+            return dataclasses.replace(refusal, reader=self.name)
+        # the passages contradict the question's premise: say what they state instead, cited
+        citations = tuple(numbered.sentences[n - 1].citation for n in correction.cites)
+        marks = "".join(f"[{i}]" for i in range(1, len(citations) + 1))
+        body = correction.text.rstrip().rstrip(".!? ")
+        text = f"No answer was found: {source.does_not_say()} that. It says: {body} {marks}."
+        return dataclasses.replace(refusal, answer=text, citations=citations, reader=self.name)
 
     def _fallback(
         self,
@@ -233,3 +292,16 @@ class LLMReader:
     ) -> Answer:
         answer = self.fallback.answer(question, retrieval, retriever, shown)
         return dataclasses.replace(answer, reader=self.fallback.name, reader_note=note, dropped=dropped)
+
+
+def check_reply(reply: str, numbered: Numbered) -> Written:
+    """The reply's short answer, kept only when verbatim in a sentence it cites, and a verdict on each of
+    its sentences (rag.readers.verify), against the numbered sentences."""
+    parsed = parse_reply(reply)
+    verdicts = tuple(verify_reply(parsed.says, numbered.quotes())) if parsed.says else ()
+    cited = list(parsed.short_cites) + [n for v in verdicts for n in v.cites]
+    if not cited:  # no number given: the sentences the reply's words come from, best match first
+        cited = [s.number for s in sorted(numbered.sentences, key=lambda s: -s.dense)]
+    located = [(s.number, s.citation.quote, s.citation.start) for s in numbered.sentences]
+    short = locate_short(parsed.short, list(dict.fromkeys(cited)), located)
+    return Written(reply, short, verdicts)
