@@ -475,3 +475,15 @@ def test_short_answers_are_found_after_folding_case_spaces_and_quotes() -> None:
     assert found.start == 200 + text.index("Belavia")
     assert locate_short("Belavia", [1], sentences) is None  # not in the sentence it cites
     assert locate_short(" ".join(["word"] * 30), [2], sentences) is None  # a sentence is not a short answer
+
+
+def test_the_terminal_shows_the_short_answer_first_in_bold() -> None:
+    from rag.terminal import BOLD, PLAIN, format_answer
+    from rag.types import Answer, Citation
+
+    quote = Citation("a.txt", 0, 43, "The US eased sanctions on Belavia, an airline.")
+    answer = Answer(
+        "q", "Belavia [1]. The US eased sanctions on Belavia [1].", False, (quote,), direct_answer="Belavia"
+    )
+    assert format_answer(answer, bold=True).startswith(f"{BOLD}Belavia{PLAIN} [1]. The US eased")
+    assert BOLD not in format_answer(answer)  # not on a pipe or in a file
