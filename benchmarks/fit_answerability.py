@@ -48,6 +48,8 @@ def fit(rows: Sequence[dict[str, Any]], max_false: float = MAX_FALSE_ABSTENTION)
     rows = usable(rows)
     x = [Signals(**r["llm"]["signals"]).vector() for r in rows]
     y = [int(r["answerable"]) for r in rows]
+    if len(set(y)) < 2:  # nothing to fit from: P(yes) alone at 0.5
+        return Calibration((1.0, 0.0, 0.0, 0.0), 0.0, 0.5, 0.0)
     model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
     weights = tuple(float(w) for w in model.coef_[0])
     yes = sorted(r["llm"]["signals"]["p_yes"] for r in rows if r["answerable"])

@@ -58,6 +58,7 @@ SQUAD = Path("/work/shared/benchmarks/squad2/dev-v2.0-public.json")
 OUT = PROJECT_ROOT / "benchmarks" / "out" / "llm_reader.jsonl"
 # always write the reply (gate 0, threshold 0); the calibrated decision is made in `report`
 PRELIMINARY = Calibration((0.0, 0.0, 0.0, 0.0), 0.0, 0.0, 0.0)
+CORRECTION_BELOW = 0.6  # P(yes) under which the run also asks for the premise correction
 
 
 # ---------------------------------------------------------------- SQuAD scoring (official definitions)
@@ -235,7 +236,10 @@ def run_item(
         retrieval = engine.retriever.search(resolved, qvec, engine.settings.top_k)
         numbered = number_passages(resolved, retrieval, engine.retriever)
         t0 = time.perf_counter()
-        correction = llm._correction(backend, numbered, resolved)
+        # the correction an abstention would carry; asked only where an abstention is likely (to save
+        # the model's time; a question answered anyway never shows it)
+        likely = signals[0].p_yes < CORRECTION_BELOW
+        correction = llm._correction(backend, numbered, resolved) if likely else None
         out["llm"]["correction"] = (
             {
                 "text": correction.text,
@@ -259,6 +263,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     llm = LLMReader(base, calibration=PRELIMINARY)
     extractive = ExtractiveReader(base)
     items = evals_items(args.evals) if not args.squad_only else []
+    if args.evals_limit:
+        items = items[: args.evals_limit]
     if args.per_class:
         items += squad_items(args.squad, args.per_class, args.seed)
     if args.limit:
@@ -278,7 +284,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                     (folder / f"{item['doc']}.txt").write_text(squad_text(args.squad, item["doc"]), "utf-8")
                     settings = base.replace(seeds_dir=folder, index_dir=tmp / f"{item['doc']}-index")
                 engines[item["doc"]] = Engine.load(settings, embedder=embedder)
-            record = run_item(engines[item["doc"]], item, llm, extractive, n % args.floor_every == 0)
+            do_floor = bool(args.floor_every) and n % args.floor_every == 0
+            record = run_item(engines[item["doc"]], item, llm, extractive, do_floor)
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
             f.flush()
             print(f"{n + 1}/{len(items)} {item['set']} {record['llm']['reader_ms']:.0f} ms", file=sys.stderr)
@@ -511,9 +518,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--per-class", type=int, default=20, help="SQuAD questions per article and class")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--floor-every", type=int, default=3)
+    parser.add_argument("--floor-every", type=int, default=3, help="0: no floor")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--squad-only", action="store_true")
+    parser.add_argument("--evals-limit", type=int, default=0, help="the first N evals questions only")
     args = parser.parse_args(argv)
     return {"run": cmd_run, "report": cmd_report}[args.command](args)
 

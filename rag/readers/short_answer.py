@@ -73,7 +73,8 @@ class ShortAnswer:
 
 def parse_reply(reply: str) -> Reply:
     """The ANSWER and SAYS lines of a reply; a reply without labels is all SAYS."""
-    short, cites, says = "", (), []
+    short, says = "", []
+    cites: tuple[int, ...] = ()
     seen_label = False
     for line in reply.splitlines():
         m = _LABEL.match(line)
