@@ -38,6 +38,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +255,22 @@ def run_item(
     return out
 
 
+def interleaved(items: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """Evals and SQuAD questions taken in turn (evals shuffled; SQuAD articles in turn, each shuffled), so
+    a run stopped early still has both sets, every family and every article."""
+    rng = random.Random(seed)
+    evals = [i for i in items if i["set"] == "evals"]
+    rng.shuffle(evals)
+    articles: dict[str, list[dict[str, Any]]] = {}
+    for i in items:
+        if i["set"] == "squad":
+            articles.setdefault(i["doc"], []).append(i)
+    for qs in articles.values():
+        rng.shuffle(qs)
+    squad = [q for row in zip_longest(*articles.values()) for q in row if q is not None]
+    return [q for pair in zip_longest(evals, squad) for q in pair if q is not None]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -267,6 +284,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         items = items[: args.evals_limit]
     if args.per_class:
         items += squad_items(args.squad, args.per_class, args.seed)
+    if args.interleave:
+        items = interleaved(items, args.seed)
     if args.limit:
         items = items[: args.limit]
     engines: dict[str, Engine] = {}
@@ -276,7 +295,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             if item["id"] in done:
                 continue
             if item["doc"] not in engines:
-                engines.clear()
                 settings = base
                 if item["doc"]:
                     folder = tmp / item["doc"]
@@ -521,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor-every", type=int, default=3, help="0: no floor")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--squad-only", action="store_true")
+    parser.add_argument("--interleave", action="store_true", help="evals and SQuAD questions in turn")
     parser.add_argument("--evals-limit", type=int, default=0, help="the first N evals questions only")
     args = parser.parse_args(argv)
     return {"run": cmd_run, "report": cmd_report}[args.command](args)

@@ -449,6 +449,7 @@ def test_a_reply_citing_sentence_n_cites_that_sentence_of_the_document(tiny_sett
         ),
         ("**Answer:** Minsk\n**Says:** They met in Minsk [3].", "Minsk", (), "They met in Minsk [3]."),
         ("They met in Minsk [3].", "", (), "They met in Minsk [3]."),
+        ("Minsk [1]", "Minsk", (1,), ""),
     ],
 )
 def test_replies_are_parsed_into_short_answer_and_sentences(
@@ -487,3 +488,18 @@ def test_the_terminal_shows_the_short_answer_first_in_bold() -> None:
     )
     assert format_answer(answer, bold=True).startswith(f"{BOLD}Belavia{PLAIN} [1]. The US eased")
     assert BOLD not in format_answer(answer)  # not on a pipe or in a file
+
+
+def test_a_one_line_reply_gives_the_short_answer_and_the_sentence_it_is_in(
+    tiny_settings, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    backend = ScriptedBackend(0.9, "")
+    engine = _engine(tiny_settings, fake_embedder, backend)
+    question = "Which village did the winning crew come from?"
+    n = number_of(engine, question, "Lower Brook")
+    backend.reply = f"ANSWER: Lower Brook [{n}]"
+    answer = engine.ask(question)
+    assert answer.direct_answer == "Lower Brook" and answer.reader == "llm"
+    quote = "The winning crew came from the village of Lower Brook."
+    assert answer.answer == f"Lower Brook [1]. “{quote}” [1]"
+    assert [c.quote for c in answer.citations] == [quote]

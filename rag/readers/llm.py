@@ -6,9 +6,10 @@ writes a sentence that is verified; or it says the documents do not say.
    most central sentences instead (rag.overview).
 2. Judge: the model is asked whether the numbered sentences answer the question; its P(yes) is read
    from the token log-probabilities.
-3. Reply: unless P(yes) is below the fitted gate, the model answers in two lines on the same prompt
-   (the judge's prompt and reply are its prefix, so llama.cpp reads only the new lines):
-   "ANSWER: <the shortest words that answer> [n]" and "SAYS: <one sentence> [n]", streamed.
+3. Reply: unless P(yes) is below the fitted gate, the model answers on the same prompt (the judge's
+   prompt and reply are its prefix, so llama.cpp reads only the new lines) in one line, streamed:
+   "ANSWER: <the shortest words that answer> [n]"; with `write_sentence`, a second line
+   "SAYS: <one sentence> [n]" too. The shown answer is the short answer and the sentence it is in.
 4. Short answer (rag.readers.short_answer): kept only when verbatim (case, spaces and quote marks
    folded) in a sentence the reply cites; it is then `direct_answer`, the document's own characters.
 5. Answerability (rag.readers.answerability): P(yes), the closest sentence's similarity and word
@@ -45,7 +46,7 @@ from rag.retrieve import Retrieval, Retriever
 from rag.types import Answer, Citation, Dropped
 
 MAX_TOKENS = 100  # an overview's reply
-ANSWER_TOKENS = 60  # two short lines
+ANSWER_TOKENS = 24  # one short line (60 with a sentence)
 CORRECTION_TOKENS = 40
 
 SYSTEM = (
@@ -54,11 +55,17 @@ SYSTEM = (
 )
 ASK_ANSWERABLE = "Do the numbered sentences answer this question? Reply yes or no."
 ASK_ANSWER = (
+    "Reply with one line: ANSWER: then the shortest words copied exactly from one numbered sentence that "
+    "answer the question, then that sentence's number in brackets. For example:\nANSWER: in 1998 [3]"
+)
+# the same with a sentence in the reply's own words (SAYS:), verified like any other; twice the tokens to
+# write, which on 2 busy cores costs more than the answer is worth (LLMReader(write_sentence=True))
+ASK_ANSWER_AND_SENTENCE = (
     "Reply in two lines:\n"
-    "ANSWER: the shortest words copied exactly from one sentence that answer the question, then that "
-    "sentence's number in brackets\n"
+    "ANSWER: the shortest words copied exactly from one numbered sentence that answer the question, then "
+    "that sentence's number in brackets\n"
     "SAYS: one short sentence that answers the question, then the number of the sentence it comes from "
-    "in brackets, like [2]"
+    "in brackets. For example:\nANSWER: in 1998 [3]\nSAYS: The bridge opened in 1998 [3]."
 )
 ASK_CORRECTION = (
     "Does the question assume something that the numbered sentences contradict? If it does, write one "
@@ -112,8 +119,10 @@ class LLMReader:
         backend: ChatBackend | None = None,
         calibration: Calibration | None = None,
         on_signals: Callable[[Signals], None] | None = None,
+        write_sentence: bool = False,
     ) -> None:
         self.settings = settings
+        self.write_sentence = write_sentence  # also a sentence in the model's words (SAYS:), verified
         self._backend = backend
         self.calibration = calibration  # default: the fitted file, answerability.json
         self.on_signals = on_signals  # sees each question's answerability signals (benchmarks)
@@ -162,9 +171,10 @@ class LLMReader:
         if p_yes >= calibration.gate:
             t = time.perf_counter()
             reply = ""
-            for piece in backend.stream(
-                followup_messages(numbered, question, "Yes.", ASK_ANSWER), ANSWER_TOKENS
-            ):
+            task, tokens = (
+                (ASK_ANSWER_AND_SENTENCE, 60) if self.write_sentence else (ASK_ANSWER, ANSWER_TOKENS)
+            )
+            for piece in backend.stream(followup_messages(numbered, question, "Yes.", task), tokens):
                 if not reply:
                     timings["first_piece"] = (time.perf_counter() - t) * 1e3
                 reply += piece
@@ -237,6 +247,8 @@ class LLMReader:
             for n in v.cites:
                 order.setdefault(n, len(order) + 1)
         sentences = [f"{short.text} [1]."] if short is not None else []
+        if short is not None and not kept:  # the short answer and the sentence that states it, quoted
+            sentences.append(f"“{numbered.sentences[short.number - 1].citation.quote}” [1]")
         for v in kept:
             marks = "".join(f"[{order[n]}]" for n in v.cites)
             body = v.text.rstrip()

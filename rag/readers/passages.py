@@ -22,7 +22,7 @@ from rag.retrieve import Retrieval, Retriever, terms
 from rag.types import Citation
 
 MAX_PASSAGES = 4
-MAX_CHARS = 1800
+MAX_CHARS = 1500
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from rag.readers.verify import markers
 
+MAX_BARE_WORDS = 6  # a reply without labels this short is a short answer
 MAX_SHORT_WORDS = 25  # a "short answer" longer than this is a sentence, not a span
 _LABEL = re.compile(r"^\s*\**\s*(answer|says?|sentence)\s*\**\s*[:：]\s*\**\s*", re.IGNORECASE)
 _QUOTES = {"’": "'", "‘": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'}
@@ -87,6 +88,10 @@ def parse_reply(reply: str) -> Reply:
             says.append(line[m.end() :].strip())
         elif line.strip() and (not seen_label or says):
             says.append(line.strip())
+    bare = markers(says[0])[1].strip() if not seen_label and len(says) == 1 else ""
+    if bare and len(bare.split()) <= MAX_BARE_WORDS and not bare.endswith((".", "!", "?")):
+        # a bare short reply ("Minsk [1]") is the short answer itself, not a sentence
+        return Reply(trim(bare), markers(says[0])[0], "")
     return Reply(short, cites, " ".join(s for s in says if s))
 
 
