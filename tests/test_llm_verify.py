@@ -503,3 +503,17 @@ def test_a_one_line_reply_gives_the_short_answer_and_the_sentence_it_is_in(
     quote = "The winning crew came from the village of Lower Brook."
     assert answer.answer == f"Lower Brook [1]. “{quote}” [1]"
     assert [c.quote for c in answer.citations] == [quote]
+
+
+def test_words_echoing_the_question_are_taken_off_a_short_answer_not_verbatim() -> None:
+    from rag.readers.short_answer import locate_short
+
+    sentence = [(1, "In 1068, Margaret's brother Edgar Atheling fled to Scotland.", 0)]
+    question = "Who was Margaret's brother?"
+    found = locate_short("Margaret's brother was Edgar Atheling", [1], sentence, question)
+    assert found is not None and found.text == "Edgar Atheling"
+    assert (
+        locate_short("the brother was Edgar of Wessex", [1], sentence, question) is None
+    )  # "of Wessex" is new
+    assert locate_short("Atheling fled", [1], sentence, "") is not None
+    assert locate_short("brother", [1], sentence, question) is not None  # verbatim as it is: kept

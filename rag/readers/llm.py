@@ -180,7 +180,7 @@ class LLMReader:
                 reply += piece
                 yield piece
             timings["generate"] = (time.perf_counter() - t) * 1e3
-            written = check_reply(reply, numbered)
+            written = check_reply(reply, numbered, question)
         signals = Signals(p_yes, best.dense, words, float(written is not None and written.short is not None))
         if self.on_signals:
             self.on_signals(signals)
@@ -306,7 +306,7 @@ class LLMReader:
         return dataclasses.replace(answer, reader=self.fallback.name, reader_note=note, dropped=dropped)
 
 
-def check_reply(reply: str, numbered: Numbered) -> Written:
+def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
     """The reply's short answer, kept only when verbatim in a sentence it cites, and a verdict on each of
     its sentences (rag.readers.verify), against the numbered sentences."""
     parsed = parse_reply(reply)
@@ -315,5 +315,5 @@ def check_reply(reply: str, numbered: Numbered) -> Written:
     if not cited:  # no number given: the sentences the reply's words come from, best match first
         cited = [s.number for s in sorted(numbered.sentences, key=lambda s: -s.dense)]
     located = [(s.number, s.citation.quote, s.citation.start) for s in numbered.sentences]
-    short = locate_short(parsed.short, list(dict.fromkeys(cited)), located)
+    short = locate_short(parsed.short, list(dict.fromkeys(cited)), located, question)
     return Written(reply, short, verdicts)

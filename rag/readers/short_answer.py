@@ -129,21 +129,49 @@ def find_folded(span: str, text: str) -> tuple[int, int] | None:
 
 
 def locate_short(
-    short: str, cited: Sequence[int], sentences: Sequence[tuple[int, str, int]]
+    short: str, cited: Sequence[int], sentences: Sequence[tuple[int, str, int]], question: str = ""
 ) -> ShortAnswer | None:
     """The short answer as document characters, from the first cited sentence that holds it verbatim.
 
     `sentences` are (number, text, document offset of the text); `cited` the numbers the reply cites
-    (in the order it cites them). None when the span is empty, too long, or in no cited sentence.
+    (in the order it cites them). When the span is not verbatim but becomes so once words that only
+    echo the question are taken off its ends ("Margaret's brother was Edgar Atheling" -> "Edgar
+    Atheling" for "Who was Margaret's brother?"), that part is kept: each word taken off is a word of
+    the question or a function word. None when the span is empty, too long, or in no cited sentence.
     """
     if not short or len(short.split()) > MAX_SHORT_WORDS:
         return None
     by_number = {n: (text, offset) for n, text, offset in sentences}
-    for n in cited:
-        if n not in by_number:
-            continue
-        text, offset = by_number[n]
-        found = find_folded(short, text)
-        if found is not None:
-            return ShortAnswer(text[found[0] : found[1]], n, offset + found[0], offset + found[1])
+    for candidate in _trimmed(trim(short), question):
+        for n in cited:
+            if n not in by_number:
+                continue
+            text, offset = by_number[n]
+            found = find_folded(candidate, text)
+            if found is not None:
+                return ShortAnswer(text[found[0] : found[1]], n, offset + found[0], offset + found[1])
     return None
+
+
+def _trimmed(span: str, question: str) -> list[str]:
+    """`span`, then its parts without echoing words at the ends, longest first."""
+    from rag.retrieve import stopwords
+
+    words = span.split()
+    echo = {_bare(w) for w in question.split()} | set(stopwords())
+    out = [span]
+    for i in range(len(words)):
+        if i and _bare(words[i - 1]) not in echo:
+            break
+        for j in range(len(words), i, -1):
+            if j < len(words) and _bare(words[j]) not in echo:
+                break
+            if (i, j) != (0, len(words)) and any(_bare(w) not in echo for w in words[i:j]):
+                out.append(" ".join(words[i:j]))
+    return sorted(dict.fromkeys(out), key=lambda c: -len(c.split()))
+
+
+def _bare(word: str) -> str:
+    """A word folded and without punctuation at its ends, and without a possessive 's."""
+    folded = fold_map(word)[0].strip(".,;:!?\"'()[]")
+    return folded[:-2] if folded.endswith("'s") else folded
