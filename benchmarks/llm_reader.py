@@ -2,6 +2,7 @@
 
     python benchmarks/llm_reader.py run     # answers every question with both readers (writes JSONL)
     python benchmarks/llm_reader.py report  # the table; answerability applied with held-out weights
+    python benchmarks/llm_reader.py recheck # the recorded replies checked again by the current code
 
 What `run` does for each question (the LLM is the local GGUF unless RAG_LLM_URL names a server):
 1. the extractive reader answers through the real pipeline (Engine.stream);
@@ -310,6 +311,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recheck(args: argparse.Namespace) -> int:
+    """Check the recorded replies again with the current short-answer check and verifier (no model
+    call): the numbered passages are built again from the same retrieval, which is deterministic."""
+    from rag.readers.llm import check_reply
+
+    rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
+    base = Settings.from_env().replace(reader="llm")
+    embedder = SentenceTransformerEmbedder()
+    reader = LLMReader(base, calibration=PRELIMINARY)
+    engines: dict[str, Engine] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="llm-recheck-"))
+    for row in rows:
+        if not row["llm"]["streamed"] or not row["llm"]["signals"]:
+            continue
+        if row["doc"] not in engines:
+            settings = base
+            if row["doc"]:
+                folder = tmp / row["doc"]
+                folder.mkdir(exist_ok=True)
+                (folder / f"{row['doc']}.txt").write_text(squad_text(args.squad, row["doc"]), "utf-8")
+                settings = base.replace(seeds_dir=folder, index_dir=tmp / f"{row['doc']}-index")
+            engines[row["doc"]] = Engine.load(settings, embedder=embedder)
+        engine = engines[row["doc"]]
+        resolved = resolve(row["question"], [tuple(t) for t in row["history"]])
+        qvec = engine.embedder.encode([resolved])[0]
+        retrieval = engine.retriever.search(resolved, qvec, engine.settings.top_k)
+        numbered = number_passages(resolved, retrieval, engine.retriever)
+        written = check_reply(row["llm"]["streamed"], numbered, resolved)
+        answer = reader._compose(
+            row["question"], resolved, retrieval, engine.retriever, numbered, written, 1.0
+        )
+        row["llm"].update({k: v for k, v in answer_record(answer).items() if k != "timings"})
+        row["llm"]["signals"]["short_found"] = float(written.short is not None)
+    args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return 0
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -530,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["run", "report"])
+    parser.add_argument("command", choices=["run", "report", "recheck"])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--evals", type=Path, default=PROJECT_ROOT / "evals" / "questions.jsonl")
     parser.add_argument("--squad", type=Path, default=SQUAD)
@@ -542,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interleave", action="store_true", help="evals and SQuAD questions in turn")
     parser.add_argument("--evals-limit", type=int, default=0, help="the first N evals questions only")
     args = parser.parse_args(argv)
-    return {"run": cmd_run, "report": cmd_report}[args.command](args)
+    return {"run": cmd_run, "report": cmd_report, "recheck": cmd_recheck}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -517,3 +517,12 @@ def test_words_echoing_the_question_are_taken_off_a_short_answer_not_verbatim() 
     )  # "of Wessex" is new
     assert locate_short("Atheling fled", [1], sentence, "") is not None
     assert locate_short("brother", [1], sentence, question) is not None  # verbatim as it is: kept
+
+
+def test_a_figure_in_digits_finds_the_sentence_that_spells_it() -> None:
+    from rag.readers.short_answer import locate_short
+
+    sentence = [(1, "Two Germans were also released.", 0)]
+    found = locate_short("2", [1], sentence, "How many Germans were released?")
+    assert found is not None and found.text == "Two"
+    assert locate_short("3", [1], sentence, "") is None

@@ -29,6 +29,10 @@ from dataclasses import dataclass
 
 from rag.readers.verify import markers
 
+_NUMBER_WORDS = {
+    str(i): w
+    for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())  # noqa: SIM905
+}
 MAX_BARE_WORDS = 6  # a reply without labels this short is a short answer
 MAX_SHORT_WORDS = 25  # a "short answer" longer than this is a sentence, not a span
 _LABEL = re.compile(r"^\s*\**\s*(answer|says?|sentence)\s*\**\s*[:：]\s*\**\s*", re.IGNORECASE)
@@ -160,6 +164,8 @@ def _trimmed(span: str, question: str) -> list[str]:
     words = span.split()
     echo = {_bare(w) for w in question.split()} | set(stopwords())
     out = [span]
+    if span in _NUMBER_WORDS:  # "2" where the sentence says "two"
+        out.append(_NUMBER_WORDS[span])
     for i in range(len(words)):
         if i and _bare(words[i - 1]) not in echo:
             break
