@@ -11,7 +11,8 @@ writes a sentence that is verified; or it says the documents do not say.
    "ANSWER: <the shortest words that answer> [n]"; with `write_sentence`, a second line
    "SAYS: <one sentence> [n]" too. The shown answer is the short answer and the sentence it is in.
 4. Short answer (rag.readers.short_answer): kept only when verbatim (case, spaces and quote marks
-   folded) in a sentence the reply cites; it is then `direct_answer`, the document's own characters.
+   folded) in a numbered sentence, the one the reply cites or, on a citation slip, the one holding it;
+   the answer cites that sentence, and `direct_answer` is the document's own characters.
 5. Answerability (rag.readers.answerability): P(yes), the closest sentence's similarity and word
    coverage, and whether the short answer checked out, combined by a logistic model fitted on data
    held out by article and question family. Below its threshold the reader abstains; when the
@@ -307,13 +308,15 @@ class LLMReader:
 
 
 def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
-    """The reply's short answer, kept only when verbatim in a sentence it cites, and a verdict on each of
-    its sentences (rag.readers.verify), against the numbered sentences."""
+    """The reply's short answer, kept only when verbatim in a numbered sentence (the one it cites, or on a
+    citation slip the one that holds it, which the answer then cites), and a verdict on each of its
+    sentences (rag.readers.verify), against the numbered sentences."""
     parsed = parse_reply(reply)
     verdicts = tuple(verify_reply(parsed.says, numbered.quotes())) if parsed.says else ()
     cited = list(parsed.short_cites) + [n for v in verdicts for n in v.cites]
-    if not cited:  # no number given: the sentences the reply's words come from, best match first
-        cited = [s.number for s in sorted(numbered.sentences, key=lambda s: -s.dense)]
+    # a citation slip (the 1.5B model often gives a neighbour's number): the sentences it cites first, then
+    # the others, closest to the question first; the answer then cites the sentence that holds the span
+    others = [s.number for s in sorted(numbered.sentences, key=lambda s: -s.dense)]
     located = [(s.number, s.citation.quote, s.citation.start) for s in numbered.sentences]
-    short = locate_short(parsed.short, list(dict.fromkeys(cited)), located, question)
+    short = locate_short(parsed.short, list(dict.fromkeys(cited + others)), located, question)
     return Written(reply, short, verdicts)
