@@ -2,23 +2,27 @@
 
     python benchmarks/llm_reader.py run     # answers every question with both readers (writes JSONL)
     python benchmarks/llm_reader.py report  # the table; answerability applied with held-out weights
+    python benchmarks/llm_reader.py recheck # the recorded replies checked again by the current code
 
 What `run` does for each question (the LLM is the local GGUF unless RAG_LLM_URL names a server):
 1. the extractive reader answers through the real pipeline (Engine.stream);
-2. the LLM reader answers through the same pipeline with answerability switched off (it always
-   writes), recording the answerability signals, the streamed reply, what verification kept and
-   dropped, time to first piece and total reader time. The calibrated decision is applied in
-   `report`, with weights fitted on other questions (2-fold over SQuAD articles; the evals
-   questions are never fitted on), so one run measures answering and abstaining;
+2. the LLM reader answers through the same pipeline with the abstention switched off (it always
+   writes its reply), recording the answerability signals, the streamed reply, the checked short
+   answer, what verification kept and dropped, time to first piece and total reader time; then,
+   on the same prompt prefix, the premise correction it would give if it abstained. The
+   calibrated decision is applied in `report` with weights fitted without the row's group (its
+   SQuAD article, or its evals question family; evals/fit/answerability.py), so one run
+   measures answering and abstaining, held out;
 3. the floor, every `--floor-every`-th question: the same model answering the same prompt
    directly (no answerability, no verification), timed the same way. Reader and floor both start
    from an empty prompt cache.
 
 SQuAD sample: for each article of the public split, `--per-class` answerable and as many
 unanswerable questions (random.Random(seed)); each article is indexed on its own, as a document.
-Prediction for EM/F1 (official SQuAD normalisation, best over gold answers, "" for unanswerable):
-"" when the reader abstains, else its short answer (`direct_answer`) when it has one, else its first
-sentence (LLM, markers removed) or first quote (extractive).
+Prediction for EM/F1 (official SQuAD normalisation, best over gold answers, "" for unanswerable), as
+`rag eval --dataset` makes it: "" when the reader abstains, else its short answer (`direct_answer`),
+"" when it has none. Citation support (evals rows): a citation overlaps a gold evidence sentence
+(evals.metrics.citation_supported), over answerable questions answered.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from functools import lru_cache
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +47,18 @@ from rag.config import PROJECT_ROOT, Settings
 from rag.index.embed import SentenceTransformerEmbedder
 from rag.pipeline import Engine
 from rag.query import make_query
-from rag.readers.extractive.reader import ExtractiveReader
+from rag.readers.extractive import ExtractiveReader
 from rag.readers.llm.answerability import Calibration, Signals, load_calibration
 from rag.readers.llm.grounding import markers, split_sentences, verify_sentence
-from rag.readers.llm.reader import ASK_ANSWER, MAX_TOKENS, LLMReader, messages, select_quotes
+from rag.readers.llm.passages import number_passages
+from rag.readers.llm.reader import ANSWER_TOKENS, ASK_ANSWER, LLMReader, followup_messages
 from rag.types import Answer
 
 SQUAD = Path("/work/shared/benchmarks/squad2/dev-v2.0-public.json")
 OUT = PROJECT_ROOT / "benchmarks" / "out" / "llm_reader.jsonl"
-# write an answer unless P(yes) < 0.3 (to save time on questions every fitted model abstains on);
-# the calibrated decision is made in `report`
-PRELIMINARY = Calibration((1.0, 0.0, 0.0), 0.0, 0.3)
+# always write the reply (gate 0, threshold 0); the calibrated decision is made in `report`
+PRELIMINARY = Calibration((0.0, 0.0, 0.0, 0.0), 0.0, 0.0, 0.0)
+CORRECTION_BELOW = 0.6  # P(yes) under which the run also asks for the premise correction
 
 
 # ---------------------------------------------------------------- SQuAD scoring (official definitions)
@@ -88,6 +95,8 @@ def evals_items(path: Path) -> list[dict[str, Any]]:
                     "answers": q.get("answers", []),
                     "all_parts": q.get("type") == "list",
                     "doc": "",
+                    "family": q.get("type", ""),
+                    "evidence": q.get("evidence", []),
                 }
             )
     return items
@@ -112,6 +121,8 @@ def squad_items(path: Path, per_class: int, seed: int) -> list[dict[str, Any]]:
                         "answers": golds,
                         "all_parts": False,
                         "doc": article["title"],
+                        "family": "squad",
+                        "evidence": [],
                     }
                 )
     return items
@@ -149,7 +160,7 @@ def floor(backend: Any, msgs: list[dict[str, str]]) -> dict[str, Any]:
     t0 = time.perf_counter()
     first: float | None = None
     text = ""
-    for piece in backend.stream(msgs, MAX_TOKENS):
+    for piece in backend.stream(msgs, ANSWER_TOKENS):
         if first is None:
             first = (time.perf_counter() - t0) * 1e3
         text += piece
@@ -178,6 +189,7 @@ def answer_record(a: Answer) -> dict[str, Any]:
         "dropped": [d.to_dict() for d in a.dropped],
         "note": a.reader_note,
         "shown_rejected": rejected,
+        "citations": [[c.doc_id, c.start, c.end] for c in a.citations],
         "timings": a.timings_ms,
     }
 
@@ -205,13 +217,44 @@ def run_item(
         "signals": signals[0].__dict__ if signals else None,
         "sentences": len(split_sentences(streamed)) if streamed else 0,
     }
-    if do_floor and signals:
+    if signals:
         query = make_query(item["question"], item["history"])
-        qvec = engine.embedder.encode([query.text])[0]
-        evidence = engine.retriever.evidence(query, qvec, engine.settings.top_k)
-        quotes = [q.citation for q in select_quotes(evidence)]
-        out["floor"] = floor(backend, messages(quotes, query.text, ASK_ANSWER))
+        resolved = query.text
+        qvec = engine.embedder.encode([resolved])[0]
+        numbered = number_passages(engine.retriever.evidence(query, qvec, engine.settings.top_k))
+        t0 = time.perf_counter()
+        # the correction an abstention would carry; asked only where an abstention is likely (to save
+        # the model's time; a question answered anyway never shows it)
+        likely = signals[0].p_yes < CORRECTION_BELOW
+        correction = llm._correction(backend, numbered, resolved) if likely else None
+        out["llm"]["correction"] = (
+            {
+                "text": correction.text,
+                "cites": [numbered.sentences[n - 1].citation.quote for n in correction.cites],
+            }
+            if correction
+            else None
+        )
+        out["llm"]["correction_ms"] = (time.perf_counter() - t0) * 1e3
+        if do_floor:
+            out["floor"] = floor(backend, followup_messages(numbered, resolved, "Yes.", ASK_ANSWER))
     return out
+
+
+def interleaved(items: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """Evals and SQuAD questions taken in turn (evals shuffled; SQuAD articles in turn, each shuffled), so
+    a run stopped early still has both sets, every family and every article."""
+    rng = random.Random(seed)
+    evals = [i for i in items if i["set"] == "evals"]
+    rng.shuffle(evals)
+    articles: dict[str, list[dict[str, Any]]] = {}
+    for i in items:
+        if i["set"] == "squad":
+            articles.setdefault(i["doc"], []).append(i)
+    for qs in articles.values():
+        rng.shuffle(qs)
+    squad = [q for row in zip_longest(*articles.values()) for q in row if q is not None]
+    return [q for pair in zip_longest(evals, squad) for q in pair if q is not None]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -223,8 +266,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     llm = LLMReader(base, calibration=PRELIMINARY)
     extractive = ExtractiveReader(base)
     items = evals_items(args.evals) if not args.squad_only else []
+    if args.evals_limit:
+        items = items[: args.evals_limit]
     if args.per_class:
         items += squad_items(args.squad, args.per_class, args.seed)
+    if args.interleave:
+        items = interleaved(items, args.seed)
     if args.limit:
         items = items[: args.limit]
     engines: dict[str, Engine] = {}
@@ -234,7 +281,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             if item["id"] in done:
                 continue
             if item["doc"] not in engines:
-                engines.clear()
                 settings = base
                 if item["doc"]:
                     folder = tmp / item["doc"]
@@ -242,26 +288,27 @@ def cmd_run(args: argparse.Namespace) -> int:
                     (folder / f"{item['doc']}.txt").write_text(squad_text(args.squad, item["doc"]), "utf-8")
                     settings = base.replace(seeds_dir=folder, index_dir=tmp / f"{item['doc']}-index")
                 engines[item["doc"]] = Engine.load(settings, embedder=embedder)
-            record = run_item(engines[item["doc"]], item, llm, extractive, n % args.floor_every == 0)
+            do_floor = bool(args.floor_every) and n % args.floor_every == 0
+            record = run_item(engines[item["doc"]], item, llm, extractive, do_floor)
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
             f.flush()
             print(f"{n + 1}/{len(items)} {item['set']} {record['llm']['reader_ms']:.0f} ms", file=sys.stderr)
     return 0
 
 
-def cmd_reverify(args: argparse.Namespace) -> int:
-    """Verify the recorded replies again with the current verifier (no model call): the quotes are
-    selected again from the same retrieval, which is deterministic."""
-    from rag.readers.llm.grounding import verify_reply
+def cmd_recheck(args: argparse.Namespace) -> int:
+    """Check the recorded replies again with the current short-answer check and verifier (no model
+    call): the numbered passages are built again from the same retrieval, which is deterministic."""
+    from rag.readers.llm.reader import check_reply
 
     rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
     base = Settings.from_env().replace(reader="llm")
     embedder = SentenceTransformerEmbedder()
     reader = LLMReader(base, calibration=PRELIMINARY)
     engines: dict[str, Engine] = {}
-    tmp = Path(tempfile.mkdtemp(prefix="llm-reverify-"))
+    tmp = Path(tempfile.mkdtemp(prefix="llm-recheck-"))
     for row in rows:
-        if not row["llm"]["streamed"]:
+        if not row["llm"]["streamed"] or not row["llm"]["signals"]:
             continue
         if row["doc"] not in engines:
             settings = base
@@ -270,15 +317,16 @@ def cmd_reverify(args: argparse.Namespace) -> int:
                 folder.mkdir(exist_ok=True)
                 (folder / f"{row['doc']}.txt").write_text(squad_text(args.squad, row["doc"]), "utf-8")
                 settings = base.replace(seeds_dir=folder, index_dir=tmp / f"{row['doc']}-index")
-            engines = {row["doc"]: Engine.load(settings, embedder=embedder)}
+            engines[row["doc"]] = Engine.load(settings, embedder=embedder)
         engine = engines[row["doc"]]
         query = make_query(row["question"], [tuple(t) for t in row["history"]])
         qvec = engine.embedder.encode([query.text])[0]
         evidence = engine.retriever.evidence(query, qvec, engine.settings.top_k)
-        quotes = [q.citation for q in select_quotes(evidence)]
-        verdicts = verify_reply(row["llm"]["streamed"], [c.quote for c in quotes])
-        answer = reader._compose(evidence, quotes, verdicts, 1.0)
+        numbered = number_passages(evidence)
+        written = check_reply(row["llm"]["streamed"], numbered, query.text)
+        answer = reader._compose(evidence, numbered, written, 1.0)
         row["llm"].update({k: v for k, v in answer_record(answer).items() if k != "timings"})
+        row["llm"]["signals"]["short_found"] = float(written.short is not None)
     args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return 0
 
@@ -287,16 +335,21 @@ def cmd_reverify(args: argparse.Namespace) -> int:
 
 
 def decide(row: dict[str, Any], cal: Calibration) -> dict[str, Any]:
-    """The LLM reader's final answer for this row under calibration `cal`."""
+    """The LLM reader's final answer for this row under calibration `cal` (as LLMReader decides)."""
     llm = row["llm"]
     sig = llm["signals"]
-    if sig is None:  # no quotes at all: abstained without asking the model
-        return {"abstained": True, "text": "", "pred": "", "reader": "llm"}
+    if sig is None:  # no passages at all: abstained without asking the model
+        return {"abstained": True, "text": "", "pred": "", "reader": "llm", "p": 0.0, "correction": None}
     p = cal.probability(Signals(**sig))
-    if p < cal.threshold:
-        return {"abstained": True, "text": "", "pred": "", "reader": "llm", "p": p}
-    if llm["reader"] == "llm" and llm["abstained"]:  # P(yes) < 0.3 in the run: not written
-        return {"abstained": True, "text": "", "pred": "", "reader": "llm", "p": p}
+    if p < cal.threshold or sig["p_yes"] < cal.gate:
+        return {
+            "abstained": True,
+            "text": "",
+            "pred": "",
+            "reader": "llm",
+            "p": p,
+            "correction": llm.get("correction"),
+        }
     if llm["reader"] != "llm":  # verification kept nothing (or no model): the extractive answer
         e = row["extractive"]
         return {
@@ -305,38 +358,70 @@ def decide(row: dict[str, Any], cal: Calibration) -> dict[str, Any]:
             "pred": _pred(e),
             "reader": "extractive",
             "p": p,
+            "citations": e.get("citations", []),
         }
-    return {"abstained": False, "text": llm["answer"], "pred": _pred(llm), "reader": "llm", "p": p}
+    return {
+        "abstained": False,
+        "text": llm["answer"],
+        "pred": _pred(llm),
+        "reader": "llm",
+        "p": p,
+        "citations": llm.get("citations", []),
+    }
 
 
 def _pred(rec: dict[str, Any]) -> str:
-    if rec["abstained"]:
-        return ""
-    return str(rec["direct"] or rec["first"])
+    return "" if rec["abstained"] else str(rec["direct"] or "")
 
 
 def scores(rows: list[dict[str, Any]], finals: list[dict[str, Any]]) -> dict[str, float]:
     ans = [(r, d) for r, d in zip(rows, finals, strict=True) if r["answerable"]]
     una = [(r, d) for r, d in zip(rows, finals, strict=True) if not r["answerable"]]
 
-    def hit(r: dict[str, Any], d: dict[str, Any]) -> bool:
-        if d["abstained"] or not r["answers"]:
-            return False
-        found = [contains(d["text"], g) for g in r["answers"]]
-        return all(found) if r["all_parts"] else any(found)
-
     def squad(r: dict[str, Any], d: dict[str, Any], fn: Any) -> float:
         golds = r["answers"] if r["answerable"] else [""]
         return max(fn(d["pred"], g) for g in golds)
 
+    supported = [support(r, d) for r, d in ans if not d["abstained"] and r.get("evidence")]
+    has = [(r, d) for r, d in ans if r["answers"]]
     return {
         "n": len(rows),
         "answer_hit": statistics.fmean(hit(r, d) for r, d in ans) if ans else float("nan"),
         "correct_abstention": statistics.fmean(d["abstained"] for _, d in una) if una else float("nan"),
         "false_abstention": statistics.fmean(d["abstained"] for _, d in ans) if ans else float("nan"),
+        "citation_support": statistics.fmean(supported) if supported else float("nan"),
+        "short_shown": sum(bool(d["pred"]) for _, d in ans + una) / max(len(rows), 1),
         "EM": 100 * statistics.fmean(squad(r, d, em) for r, d in zip(rows, finals, strict=True)),
         "F1": 100 * statistics.fmean(squad(r, d, f1) for r, d in zip(rows, finals, strict=True)),
+        "HasAns_F1": 100 * statistics.fmean(squad(r, d, f1) for r, d in has) if has else float("nan"),
+        "NoAns": 100 * statistics.fmean(not d["pred"] for _, d in una) if una else float("nan"),
     }
+
+
+def hit(r: dict[str, Any], d: dict[str, Any]) -> bool:
+    if d["abstained"] or not r["answers"]:
+        return False
+    found = [contains(d["text"], g) for g in r["answers"]]
+    return all(found) if r["all_parts"] else any(found)
+
+
+@lru_cache(maxsize=1)
+def _article() -> dict[str, Any]:
+    from evals.runner import locate
+    from rag.index.ingest import read_document
+
+    seeds = Settings.from_env().seeds_dir
+    docs = {p.name: read_document(p, p.name, 50_000_000) for p in sorted(seeds.glob("*.txt"))}
+    return {"docs": docs, "locate": locate}
+
+
+def support(r: dict[str, Any], d: dict[str, Any]) -> bool:
+    """Does a citation of the answer cover gold evidence (evals.metrics.citation_supported)?"""
+    from evals.metrics import Span, citation_supported
+
+    art = _article()
+    gold = [art["locate"](e, art["docs"]) for e in r["evidence"]]
+    return citation_supported([Span(*c) for c in d.get("citations", [])], gold)
 
 
 def extractive_finals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -345,31 +430,49 @@ def extractive_finals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "abstained": r["extractive"]["abstained"],
             "text": r["extractive"]["answer"],
             "pred": _pred(r["extractive"]),
+            "citations": r["extractive"].get("citations", []),
         }
         for r in rows
     ]
 
 
 def heldout_finals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each row decided with answerability weights fitted on the other fold (SQuAD rows split by
-    article, evals rows by question id): no row is decided by weights fitted on it."""
-    from evals.fit.answerability import fit, folds, usable
+    """Each row decided with answerability weights fitted without its group (its SQuAD article or its
+    evals question family): no row is decided by weights fitted on it or its kin."""
+    from evals.fit.answerability import heldout_calibrations
 
-    by_id: dict[str, Calibration] = {}
-    for train, test in folds(usable(rows)):
-        cal = fit(train)
-        for r in test:
-            by_id[r["id"]] = cal
+    by_id = heldout_calibrations(rows)
     shipped = load_calibration()
     return [decide(r, by_id.get(r["id"], shipped)) for r in rows]
+
+
+def risk_coverage(
+    rows: list[dict[str, Any]], finals: list[dict[str, Any]]
+) -> list[tuple[float, float, float]]:
+    """(coverage, risk, threshold) when answering the questions whose held-out p is highest: risk is the
+    share of answered questions that are unanswerable or whose answer misses the gold answer."""
+    pairs = sorted(
+        (
+            (d.get("p", 0.0), (not r["answerable"]) or not hit(r, {**d, "abstained": False}))
+            for r, d in zip(rows, finals, strict=True)
+            if r["llm"]["signals"]
+        ),
+        key=lambda t: -t[0],
+    )
+    out, wrong = [], 0
+    for i, (p, bad) in enumerate(pairs, 1):
+        wrong += bad
+        out.append((i / len(pairs), wrong / i, p))
+    return out
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
     finals = heldout_finals(rows)
     lines = [
-        "| set | reader | n | answer hit | correct abst. | false abst. | EM | F1 |",
-        "|---|---|---|---|---|---|---|---|",
+        "| set | reader | n | answer hit | correct abst. | false abst. | citation support | EM | F1 "
+        "| HasAns F1 | NoAns |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("evals", "squad"):
         idx = [i for i, r in enumerate(rows) if r["set"] == name]
@@ -380,9 +483,37 @@ def cmd_report(args: argparse.Namespace) -> int:
             s = scores(sub, fin)
             lines.append(
                 f"| {name} | {reader} | {s['n']} | {s['answer_hit']:.3f} | {s['correct_abstention']:.3f} | "
-                f"{s['false_abstention']:.3f} | {s['EM']:.1f} | {s['F1']:.1f} |"
+                f"{s['false_abstention']:.3f} | {s['citation_support']:.3f} | {s['EM']:.1f} | "
+                f"{s['F1']:.1f} | {s['HasAns_F1']:.1f} | {s['NoAns']:.1f} |"
             )
     print("\n".join(lines))
+    for name in ("evals", "squad"):
+        idx = [i for i, r in enumerate(rows) if r["set"] == name]
+        if idx:
+            curve = risk_coverage([rows[i] for i in idx], [finals[i] for i in idx])
+            points = [
+                curve[min(len(curve) - 1, max(0, round(c * len(curve)) - 1))]
+                for c in (0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+            ]
+            print(
+                f"\nrisk-coverage, {name} (held-out p): "
+                + ", ".join(f"{c:.2f}: {r:.3f}" for c, r, _ in points)
+            )
+    premise = [(r, d) for r, d in zip(rows, finals, strict=True) if r.get("family") == "false_premise"]
+    others = [
+        (r, d)
+        for r, d in zip(rows, finals, strict=True)
+        if r.get("family") != "false_premise" and d["abstained"]
+    ]
+    print(
+        f"false-premise questions: {len(premise)}, abstained {sum(d['abstained'] for _, d in premise)}, "
+        f"with a correction {sum(bool(d['abstained'] and d.get('correction')) for _, d in premise)}; "
+        f"other abstentions carrying a correction: {sum(bool(d.get('correction')) for _, d in others)} "
+        f"of {len(others)}"
+    )
+    for r, d in premise:
+        if d.get("correction"):
+            print(f"  {r['question']} -> {d['correction']['text']}")
     written = [r for r, d in zip(rows, finals, strict=True) if d["reader"] == "llm" and not d["abstained"]]
     n_sent = sum(r["llm"]["sentences"] for r in rows)
     n_drop = sum(len(r["llm"]["dropped"]) for r in rows)
@@ -419,17 +550,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["run", "report", "reverify"])
+    parser.add_argument("command", choices=["run", "report", "recheck"])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--evals", type=Path, default=PROJECT_ROOT / "evals" / "questions.jsonl")
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--per-class", type=int, default=20, help="SQuAD questions per article and class")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--floor-every", type=int, default=3)
+    parser.add_argument("--floor-every", type=int, default=3, help="0: no floor")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--squad-only", action="store_true")
+    parser.add_argument("--interleave", action="store_true", help="evals and SQuAD questions in turn")
+    parser.add_argument("--evals-limit", type=int, default=0, help="the first N evals questions only")
     args = parser.parse_args(argv)
-    return {"run": cmd_run, "report": cmd_report, "reverify": cmd_reverify}[args.command](args)
+    return {"run": cmd_run, "report": cmd_report, "recheck": cmd_recheck}[args.command](args)
 
 
 if __name__ == "__main__":

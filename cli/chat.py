@@ -177,7 +177,7 @@ def _turn(
         print(HELP, file=stdout)
     else:
         answer = ask(line, session.history())
-        print(format_answer(answer), file=stdout)
+        print(format_answer(answer, bold=stdout.isatty()), file=stdout)
         print(file=stdout, flush=True)
         if not answer.error:
             session.add(line, answer)

@@ -359,7 +359,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {printable(answer.error, newlines=False)}", file=sys.stderr)
         return EXIT_USAGE
     if not args.json:
-        print(format_answer(answer))
+        print(format_answer(answer, bold=sys.stdout.isatty()))
     if session is not None:
         session.add(question, answer)
     return 0

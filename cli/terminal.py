@@ -26,6 +26,7 @@ __all__ = ["format_answer", "json_line", "printable"]
 
 # what JSON leaves raw but a terminal acts on: C1 controls, line/paragraph separators, bidi controls
 _RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029" + BIDI_CONTROLS + "]")
+BOLD, PLAIN = "\x1b[1m", "\x1b[0m"
 _INLINE_QUOTE = re.compile(r"\s*“.*?”\s*\[\d+\]", re.DOTALL)  # up to the ” that a marker follows
 
 
@@ -35,7 +36,7 @@ def json_line(data: dict[str, Any]) -> str:
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def format_answer(answer: Answer, *, show_understood: bool = True) -> str:
+def format_answer(answer: Answer, *, show_understood: bool = True, bold: bool = False) -> str:
     """The readable form: the answer with its markers, then each quote once with where it stands.
 
     An answer whose text carries its quotes inline ("Belavia [1]. “…” [1]") is shown as its lead
@@ -46,7 +47,11 @@ def format_answer(answer: Answer, *, show_understood: bool = True) -> str:
         lines.append(f"Understood as: {printable(answer.resolved_question, newlines=False)}")
     lead = _lead(answer)
     if lead:
-        lines.append(printable(lead))
+        shown = printable(lead)
+        short = printable(answer.direct_answer) if answer.direct_answer else ""
+        if bold and short and shown.startswith(short):  # the short answer leads, in bold on a terminal
+            shown = f"{BOLD}{short}{PLAIN}{shown[len(short) :]}"
+        lines.append(shown)
     if answer.citations:
         lines.append("")
         for i, c in enumerate(answer.citations, 1):

@@ -239,7 +239,10 @@ def sweep(
     threshold off (the others would get the same answer), then the threshold is swept over the
     confidences. Questions the bot still declines (a figure the article never states) stay unanswered."""
     open_engine = engine.with_settings(engine.settings.replace(abstain_threshold=-math.inf))
-    declined = [p.item for p in predictions if p.answer.abstained]
+    # the LLM reader's threshold is its own fitted one (asking again would give the same abstentions at
+    # the cost of the model's time): its curve is over the questions it answered; the held-out curve over
+    # all of them is evals/fit/answerability.py's
+    declined = [p.item for p in predictions if p.answer.abstained and engine.settings.reader != "llm"]
     again = {p.item.id: p for p in predict(open_engine, declined, k=k, mode=mode)}
     points = []
     for p in (again.get(p.item.id, p) for p in predictions):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import ConfigError, Settings
+from rag.query import make_query
 from rag.query.parse import is_overview
 from rag.readers.llm.answerability import Calibration, Signals
 from rag.readers.llm.backends import LLMError, Message, yes_share
@@ -108,9 +109,18 @@ def test_yes_share_reads_yes_and_no_tokens() -> None:
 
 
 def test_calibration_combines_signals() -> None:
-    cal = Calibration((1.0, 2.0, 0.0), -1.0, 0.5)
-    high, low = Signals(0.9, 0.8, 0.5), Signals(0.1, 0.2, 0.0)
+    cal = Calibration((1.0, 2.0, 0.0, 1.0), -1.0, 0.5)
+    high, low = Signals(0.9, 0.8, 0.5, 1.0), Signals(0.1, 0.2, 0.0, 0.0)
     assert cal.probability(high) > 0.5 > cal.probability(low)
+    assert cal.probability(Signals(0.6, 0.5, 0.5, 1.0)) > cal.probability(Signals(0.6, 0.5, 0.5, 0.0))
+
+
+def test_the_shipped_calibration_loads_with_the_features_the_reader_computes() -> None:
+    from rag.readers.llm.answerability import FEATURES, load_calibration
+
+    cal = load_calibration()
+    assert len(cal.weights) == len(FEATURES) == len(Signals(0.5, 0.5, 0.5, 1.0).vector())
+    assert 0.0 <= cal.gate <= 0.5 and 0.0 < cal.threshold < 1.0
 
 
 def test_llm_settings_from_env() -> None:
@@ -224,12 +234,25 @@ class ScriptedBackend:
             yield word if i == 0 else " " + word
 
 
-def _engine(tiny_settings: Settings, fake_embedder, backend: ScriptedBackend):  # type: ignore[no-untyped-def]
+def number_of(engine, question: str, fragment: str) -> int:  # type: ignore[no-untyped-def]
+    """The number the reader gives the sentence holding `fragment` for `question` (as it numbers them)."""
+    from rag.readers.llm.passages import number_passages
+
+    qvec = engine.embedder.encode([question])[0]
+    evidence = engine.retriever.evidence(make_query(question), qvec, engine.settings.top_k)
+    numbered = number_passages(evidence)
+    return next(s.number for s in numbered.sentences if fragment in s.citation.quote)
+
+
+ALWAYS_YES = Calibration((1.0, 0, 0, 0), 0, 0.5)  # P(answerable) = P(yes), threshold 0.5, no gate
+
+
+def _engine(tiny_settings: Settings, fake_embedder, backend: ScriptedBackend, calibration=None):  # type: ignore[no-untyped-def]
     from rag.pipeline import Engine
     from rag.readers.llm.reader import LLMReader
 
     engine = Engine.load(tiny_settings.replace(reader="llm"), fake_embedder)
-    engine.reader = LLMReader(engine.settings, backend=backend, calibration=Calibration((1.0, 0, 0), 0, 0.5))
+    engine.reader = LLMReader(engine.settings, backend=backend, calibration=calibration or ALWAYS_YES)
     return engine
 
 
@@ -254,10 +277,37 @@ def test_the_reader_streams_then_keeps_only_verified_sentences(tiny_settings, fa
 
 
 def test_a_low_yes_probability_abstains_without_writing(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    backend = ScriptedBackend(0.05, "Anything at all.")
-    answer = _engine(tiny_settings, fake_embedder, backend).ask("Who won the football cup?")
+    from rag.readers.llm.reader import ASK_ANSWER, ASK_CORRECTION
+
+    backend = ScriptedBackend(0.05, "NONE")
+    gated = Calibration((1.0, 0, 0, 0), 0, 0.5, gate=0.3)
+    answer = _engine(tiny_settings, fake_embedder, backend, gated).ask("Who won the football cup?")
     assert answer.abstained and answer.reader == "llm" and not answer.citations
-    assert len(backend.prompts) == 1  # asked whether it can answer, never asked to answer
+    tasks = [m[-1]["content"] for m in backend.prompts[1:]]
+    assert tasks == [ASK_CORRECTION]  # asked whether it can answer and for a correction, never to answer
+    assert ASK_ANSWER not in tasks
+    # every call shares the judge's prompt as its prefix (llama.cpp reads it once)
+    assert all(list(m[:2]) == list(backend.prompts[0]) for m in backend.prompts[1:])
+
+
+def test_a_contradicted_premise_gets_the_correction_the_passages_state(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    backend = ScriptedBackend(0.05, "")
+    gated = Calibration((1.0, 0, 0, 0), 0, 0.5, gate=0.3)
+    engine = _engine(tiny_settings, fake_embedder, backend, gated)
+    question = "Why did the crew from Upper Brook lose the race?"
+    n = number_of(engine, question, "Lower Brook")
+    backend.reply = f"The winning crew came from the village of Lower Brook [{n}]."
+    answer = engine.ask(question)
+    assert answer.abstained and answer.reader == "llm"  # the question is not answered as asked
+    assert "It says: The winning crew came from the village of Lower Brook [1]." in answer.answer
+    assert [c.quote for c in answer.citations] == ["The winning crew came from the village of Lower Brook."]
+
+
+def test_an_unsupported_correction_is_a_plain_abstention(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    backend = ScriptedBackend(0.05, "The crew from Upper Brook won gold in Paris [1].")
+    gated = Calibration((1.0, 0, 0, 0), 0, 0.5, gate=0.3)
+    answer = _engine(tiny_settings, fake_embedder, backend, gated).ask("Why did the Upper Brook crew lose?")
+    assert answer.abstained and not answer.citations and "Paris" not in answer.answer
 
 
 def test_nothing_verified_gives_the_extractive_answer(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
@@ -290,3 +340,200 @@ def test_the_extractive_overview_quotes_the_lead_and_central_sentences(tiny_sett
     starts = [c.start for c in answer.citations]
     assert starts == sorted(starts)
     assert all(f"“{c.quote}”" in answer.answer for c in answer.citations)
+
+
+# ---------------------------------------------------------------- the short answer, checked in code
+
+
+def test_a_short_answer_verbatim_in_its_cited_sentence_leads_the_answer(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from rag.cite import verify
+
+    backend = ScriptedBackend(0.9, "")
+    engine = _engine(tiny_settings, fake_embedder, backend)
+    question = "Which village did the winning crew come from?"
+    n = number_of(engine, question, "Lower Brook")
+    backend.reply = (
+        f"ANSWER: lower  brook [{n}]\nSAYS: The winning crew came from the village of Lower Brook [{n}]."
+    )
+    answer = engine.ask(question)
+    assert answer.reader == "llm" and not answer.abstained
+    assert answer.direct_answer == "Lower Brook"  # the document's characters, not the model's
+    assert answer.answer.startswith(
+        "Lower Brook [1]. The winning crew came from the village of Lower Brook [1]."
+    )
+    quote = answer.citations[0]
+    assert verify(quote, engine.retriever.store.documents)
+    assert "Lower Brook" in quote.quote and len(answer.citations) == 1
+
+
+@pytest.mark.parametrize(
+    ("short", "why"),
+    [
+        ("Upper Brook", "not in any sentence"),
+        ("Lower Brooks", "not on whole words"),
+    ],
+)
+def test_a_short_answer_not_verbatim_in_a_cited_sentence_is_dropped(
+    tiny_settings, fake_embedder, short, why
+) -> None:  # type: ignore[no-untyped-def]
+    backend = ScriptedBackend(0.9, "")
+    engine = _engine(tiny_settings, fake_embedder, backend)
+    question = "Which village did the winning crew come from?"
+    n = number_of(engine, question, "Lower Brook")
+    backend.reply = (
+        f"ANSWER: {short} [{n}]\nSAYS: The winning crew came from the village of Lower Brook [{n}]."
+    )
+    answer = engine.ask(question)
+    assert answer.direct_answer == "", why
+    assert answer.answer == "The winning crew came from the village of Lower Brook [1]."
+
+
+def test_the_passages_are_numbered_once_each_and_map_back_to_the_document(
+    tiny_settings, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    from rag.cite import verify
+    from rag.readers.llm.passages import number_passages
+
+    engine = _engine(tiny_settings, fake_embedder, ScriptedBackend(0.9, ""))
+    question = "Which village did the winning crew come from?"
+    evidence = engine.retriever.evidence(make_query(question), fake_embedder.encode([question])[0], 5)
+    numbered = number_passages(evidence)
+    store = engine.retriever.store
+    assert [s.number for s in numbered.sentences] == list(range(1, len(numbered) + 1))
+    assert len({s.sentence for s in numbered.sentences}) == len(numbered)  # overlap numbered once
+    assert len(numbered) == len(store.sentence_spans)  # the tiny corpus fits the budget whole
+    text = numbered.text()
+    for s in numbered.sentences:
+        assert verify(s.citation, store.documents)
+        assert s.citation.quote == store.sentence_text(s.sentence)
+        assert f"[{s.number}] {' '.join(s.citation.quote.split())}" in text
+    assert numbered.get(0) is None and numbered.get(len(numbered) + 1) is None
+    # a budget keeps whole passages, the first one always
+    small = number_passages(evidence, max_chars=10)
+    first = store.chunk_sentences[evidence.retrieval.chunk_indices[0]]
+    assert [s.sentence for s in small.sentences] == list(first)
+
+
+def test_a_reply_citing_sentence_n_cites_that_sentence_of_the_document(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from rag.readers.llm.reader import check_reply
+    from rag.readers.llm.passages import number_passages
+
+    engine = _engine(tiny_settings, fake_embedder, ScriptedBackend(0.9, ""))
+    question = "How long has the captain rowed?"
+    evidence = engine.retriever.evidence(make_query(question), fake_embedder.encode([question])[0], 5)
+    numbered = number_passages(evidence)
+    n = next(s.number for s in numbered.sentences if "ten years" in s.citation.quote)
+    written = check_reply(
+        f"ANSWER: ten years [{n}]\nSAYS: Mara Quill has rowed for ten years [{n}].", numbered
+    )
+    assert written.short is not None and written.short.number == n
+    doc = engine.retriever.store.documents["boat-race.txt"].text
+    assert doc[written.short.start : written.short.end] == "ten years"
+    assert [v.cites for v in written.verdicts] == [(n,)] and written.verdicts[0].supported
+
+
+@pytest.mark.parametrize(
+    ("reply", "short", "cites", "says"),
+    [
+        (
+            "ANSWER: Belavia [2]\nSAYS: It eased sanctions on Belavia [2].",
+            "Belavia",
+            (2,),
+            "It eased sanctions on Belavia [2].",
+        ),
+        (
+            "answer: “52 political prisoners”.\nsays: 52 were freed [1].",
+            "52 political prisoners",
+            (),
+            "52 were freed [1].",
+        ),
+        ("**Answer:** Minsk\n**Says:** They met in Minsk [3].", "Minsk", (), "They met in Minsk [3]."),
+        ("They met in Minsk [3].", "", (), "They met in Minsk [3]."),
+        ("Minsk [1]", "Minsk", (1,), ""),
+    ],
+)
+def test_replies_are_parsed_into_short_answer_and_sentences(
+    reply: str, short: str, cites: tuple[int, ...], says: str
+) -> None:
+    from rag.readers.llm.short_answer import parse_reply
+
+    parsed = parse_reply(reply)
+    assert (parsed.short, parsed.short_cites, parsed.says) == (short, cites, says)
+
+
+def test_short_answers_are_found_after_folding_case_spaces_and_quotes() -> None:
+    from rag.readers.llm.short_answer import find_folded, locate_short
+
+    text = "Belarus’s national airline, Belavia,  was   named “Belavia” in 1996."
+    assert find_folded("belarus's national airline", text) == (0, 26)
+    at = text.index("was")
+    assert find_folded('was named "belavia"', text) == (at, text.index("”") + 1)
+    assert find_folded("1996.", text) == (text.index("1996"), text.index("1996") + 4)
+    assert find_folded("99", text) is None and find_folded("", text) is None
+    sentences = [(1, "Poland closed its border.", 100), (2, text, 200)]
+    found = locate_short("BELAVIA", [1, 2], sentences)
+    assert found is not None and (found.text, found.number) == ("Belavia", 2)
+    assert found.start == 200 + text.index("Belavia")
+    assert locate_short("Belavia", [1], sentences) is None  # not in the sentence it cites
+    assert locate_short(" ".join(["word"] * 30), [2], sentences) is None  # a sentence is not a short answer
+
+
+def test_the_terminal_shows_the_short_answer_first_in_bold() -> None:
+    from cli.terminal import BOLD, PLAIN, format_answer
+    from rag.types import Answer, Citation
+
+    quote = Citation("a.txt", 0, 43, "The US eased sanctions on Belavia, an airline.")
+    answer = Answer(
+        "q", "Belavia [1]. The US eased sanctions on Belavia [1].", False, (quote,), direct_answer="Belavia"
+    )
+    assert format_answer(answer, bold=True).startswith(f"{BOLD}Belavia{PLAIN} [1]. The US eased")
+    assert BOLD not in format_answer(answer)  # not on a pipe or in a file
+
+
+def test_a_one_line_reply_gives_the_short_answer_and_the_sentence_it_is_in(
+    tiny_settings, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    backend = ScriptedBackend(0.9, "")
+    engine = _engine(tiny_settings, fake_embedder, backend)
+    question = "Which village did the winning crew come from?"
+    n = number_of(engine, question, "Lower Brook")
+    backend.reply = f"ANSWER: Lower Brook [{n}]"
+    answer = engine.ask(question)
+    assert answer.direct_answer == "Lower Brook" and answer.reader == "llm"
+    quote = "The winning crew came from the village of Lower Brook."
+    assert answer.answer == f"Lower Brook [1]. “{quote}” [1]"
+    assert [c.quote for c in answer.citations] == [quote]
+
+
+def test_words_echoing_the_question_are_taken_off_a_short_answer_not_verbatim() -> None:
+    from rag.readers.llm.short_answer import locate_short
+
+    sentence = [(1, "In 1068, Margaret's brother Edgar Atheling fled to Scotland.", 0)]
+    question = "Who was Margaret's brother?"
+    found = locate_short("Margaret's brother was Edgar Atheling", [1], sentence, question)
+    assert found is not None and found.text == "Edgar Atheling"
+    assert (
+        locate_short("the brother was Edgar of Wessex", [1], sentence, question) is None
+    )  # "of Wessex" is new
+    assert locate_short("Atheling fled", [1], sentence, "") is not None
+    assert locate_short("brother", [1], sentence, question) is not None  # verbatim as it is: kept
+
+
+def test_a_figure_in_digits_finds_the_sentence_that_spells_it() -> None:
+    from rag.readers.llm.short_answer import locate_short
+
+    sentence = [(1, "Two Germans were also released.", 0)]
+    found = locate_short("2", [1], sentence, "How many Germans were released?")
+    assert found is not None and found.text == "Two"
+    assert locate_short("3", [1], sentence, "") is None
+
+
+def test_a_citation_slip_cites_the_sentence_that_holds_the_short_answer(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    backend = ScriptedBackend(0.9, "")
+    engine = _engine(tiny_settings, fake_embedder, backend)
+    question = "Who is the captain of the winning crew?"
+    wrong = number_of(engine, question, "Lower Brook")
+    backend.reply = f"ANSWER: Mara Quill [{wrong}]"
+    answer = engine.ask(question)
+    assert answer.direct_answer == "Mara Quill"
+    assert [c.quote for c in answer.citations] == ["Their captain, Mara Quill, has rowed for ten years."]

@@ -3,12 +3,15 @@
     python benchmarks/llm_reader.py run        # records each question's signals and whether it is answerable
     python -m evals.fit.answerability     # fits, reports held-out figures, writes the file
 
-Features (rag.readers.llm.answerability): logit of the model's P(yes), the best quote's cosine similarity
-to the question, and the share of the question's words in it. A logistic regression (scikit-learn,
-C=1) predicts "answerable"; the threshold is the highest one whose false abstention on the fitting
-rows stays at or below `--max-false-abstention`. Held-out figures come from 2 folds: SQuAD rows split
-by article, evals rows by question id; each fold is decided with weights fitted on the other fold.
-The written file holds the weights fitted on every row, with the held-out figures beside them.
+Features (rag.readers.llm.answerability): logit of the model's P(yes) that the numbered passages answer the
+question, the closest sentence's cosine similarity to the question, the largest share of the question's
+words in one sentence, and whether the model's short answer was verbatim in a sentence it cited. A
+logistic regression (scikit-learn, C=1) predicts "answerable"; the threshold is the highest one whose
+false abstention on the fitting rows stays at or below `--max-false-abstention`; the gate (below it the
+reply is not written) is the P(yes) under which at most 2% of the fitting rows' answerable questions lie.
+Held out: each group (a SQuAD article, or an evals question family: factoid, numeric, unanswerable,
+false_premise, ...) is decided by weights fitted on the other groups. The written file holds the weights
+fitted on every row, with the held-out figures and the held-out risk-coverage curve beside them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,8 +29,16 @@ from rag.readers.llm.answerability import CALIBRATION, FEATURES, FORMAT, Calibra
 MAX_FALSE_ABSTENTION = 0.05
 
 
+GATE_SHARE = 0.02
+
+
 def usable(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r["llm"].get("signals")]
+
+
+def group(row: dict[str, Any]) -> str:
+    """What a row is held out by: its SQuAD article, or its evals question family."""
+    return f"squad:{row['doc']}" if row["set"] == "squad" else f"evals:{row.get('family', '')}"
 
 
 def fit(rows: Sequence[dict[str, Any]], max_false: float = MAX_FALSE_ABSTENTION) -> Calibration:
@@ -37,43 +47,72 @@ def fit(rows: Sequence[dict[str, Any]], max_false: float = MAX_FALSE_ABSTENTION)
     rows = usable(rows)
     x = [Signals(**r["llm"]["signals"]).vector() for r in rows]
     y = [int(r["answerable"]) for r in rows]
+    if len(set(y)) < 2:  # nothing to fit from: P(yes) alone at 0.5
+        return Calibration((1.0, 0.0, 0.0, 0.0), 0.0, 0.5, 0.0)
     model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
     weights = tuple(float(w) for w in model.coef_[0])
-    cal = Calibration(weights, float(model.intercept_[0]), 0.5)
-    probs = sorted(cal.probability(Signals(**r["llm"]["signals"])) for r in rows if r["answerable"])
-    # the highest threshold that abstains on at most max_false of the answerable rows
-    allowed = int(max_false * len(probs))
-    threshold = probs[allowed] if allowed < len(probs) else 0.5
-    return Calibration(weights, cal.bias, threshold if probs else 0.5)
+    yes = sorted(r["llm"]["signals"]["p_yes"] for r in rows if r["answerable"])
+    gate = min(yes[int(GATE_SHARE * len(yes))], 0.5) if yes else 0.0
+    cal = Calibration(weights, float(model.intercept_[0]), 0.5, gate)
+    probs = sorted(
+        cal.probability(Signals(**r["llm"]["signals"]))
+        for r in rows
+        if r["answerable"] and r["llm"]["signals"]["p_yes"] >= gate
+    )
+    # the highest threshold that abstains on at most max_false of the answerable rows (gate included)
+    allowed = int(max_false * len(yes)) - (len(yes) - len(probs))
+    threshold = probs[max(allowed, 0)] if probs else 0.5
+    return Calibration(weights, cal.bias, threshold, gate)
 
 
-def folds(rows: Sequence[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """Two folds: SQuAD rows by article, evals rows by question id (a stable hash)."""
+def heldout_calibrations(rows: Sequence[dict[str, Any]]) -> dict[str, Calibration]:
+    """Each row's calibration, fitted on the rows of every other group."""
+    rows = usable(rows)
+    out: dict[str, Calibration] = {}
+    for g in sorted({group(r) for r in rows}):
+        cal = fit([r for r in rows if group(r) != g])
+        out.update({r["id"]: cal for r in rows if group(r) == g})
+    return out
 
-    def side(r: dict[str, Any]) -> int:
-        return zlib.crc32((r["doc"] or r["id"]).encode()) % 2
 
-    halves = ([r for r in rows if side(r) == 0], [r for r in rows if side(r) == 1])
-    return [(halves[1], halves[0]), (halves[0], halves[1])]
-
-
-def heldout(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+def heldout(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    rows = usable(rows)
+    cals = heldout_calibrations(rows)
     scored: list[tuple[float, float, int, bool]] = []
-    for train, test in folds(usable(rows)):
-        cal = fit(train)
-        for r in test:
-            s = Signals(**r["llm"]["signals"])
-            p = cal.probability(s)
-            scored.append((p, s.p_yes, int(r["answerable"]), p >= cal.threshold))
-    ans = [t for t in scored if t[2]]
-    una = [t for t in scored if not t[2]]
-    return {
-        "rows": len(scored),
-        "auroc_combined": auroc([t[0] for t in scored], [t[2] for t in scored]),
-        "auroc_p_yes_alone": auroc([t[1] for t in scored], [t[2] for t in scored]),
-        "false_abstention": sum(not t[3] for t in ans) / max(len(ans), 1),
-        "correct_abstention": sum(not t[3] for t in una) / max(len(una), 1),
-    }
+    for r in rows:
+        cal, s = cals[r["id"]], Signals(**r["llm"]["signals"])
+        p = cal.probability(s)
+        scored.append((p, s.p_yes, int(r["answerable"]), p >= cal.threshold and s.p_yes >= cal.gate))
+    out: dict[str, Any] = {}
+    for name, part in (
+        ("all", scored),
+        *((n, [t for t, r in zip(scored, rows, strict=True) if r["set"] == n]) for n in ("evals", "squad")),
+    ):
+        ans = [t for t in part if t[2]]
+        una = [t for t in part if not t[2]]
+        if not part:
+            continue
+        out[name] = {
+            "rows": len(part),
+            "auroc_combined": round(auroc([t[0] for t in part], [t[2] for t in part]), 4),
+            "auroc_p_yes_alone": round(auroc([t[1] for t in part], [t[2] for t in part]), 4),
+            "false_abstention": round(sum(not t[3] for t in ans) / max(len(ans), 1), 4),
+            "correct_abstention": round(sum(not t[3] for t in una) / max(len(una), 1), 4),
+            "risk_coverage": curve([(t[0], t[2]) for t in part]),
+        }
+    return out
+
+
+def curve(scored: Sequence[tuple[float, int]], points: int = 10) -> list[list[float]]:
+    """[coverage, risk, p]: answering the share `coverage` of questions with the highest held-out p, the
+    share of those answered that have no answer in the documents."""
+    ranked = sorted(scored, key=lambda t: -t[0])
+    out = []
+    for k in range(1, points + 1):
+        n = max(1, round(k / points * len(ranked)))
+        risk = sum(1 - y for _, y in ranked[:n]) / n
+        out.append([round(n / len(ranked), 3), round(risk, 4), round(ranked[n - 1][0], 4)])
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,13 +132,15 @@ def main(argv: list[str] | None = None) -> int:
         "weights": [round(w, 6) for w in cal.weights],
         "bias": round(cal.bias, 6),
         "threshold": round(cal.threshold, 6),
+        "gate": round(cal.gate, 6),
         "fitted_on": {
             "rows": len(usable(rows)),
             "sets": sorted({r["set"] for r in rows}),
             "model": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
             "max_false_abstention": MAX_FALSE_ABSTENTION,
+            "held_out_by": "SQuAD article; evals question family",
         },
-        "heldout_2fold": {k: round(v, 4) for k, v in figures.items()},
+        "heldout": figures,
     }
     print(json.dumps(data, indent=2))
     if not args.dry_run:

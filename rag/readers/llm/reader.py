@@ -1,17 +1,29 @@
-"""The LLM reader: a language model writes the answer; every sentence it writes is verified.
+"""The LLM reader: a language model reads the top passages, states a short answer checked in code, and
+writes a sentence that is verified; or it says the documents do not say.
 
-1. Quotes: the best sentences of the retrieved passages (meaning and word overlap, as the extractive
-   reader scores them), verbatim spans with offsets, numbered [1]..[n]. Overview questions quote the
-   document's lead and most central sentences instead (rag.readers.overview).
-2. Answerability: the model is asked whether the quotes answer the question; its P(yes) (from token
-   log-probabilities) and the retrieval signals are combined by a fitted logistic model
-   (rag.readers.llm.answerability). Below the threshold the reader says the article does not say.
-3. The reply: 1-3 sentences citing the quotes, streamed piece by piece. Both prompts share their
-   start (instructions, quotes, question), so the model reads it once (prompt-prefix caching).
-4. Verification (rag.readers.llm.grounding): a sentence whose figures, names or content words are not in the
-   quotes it cites is dropped and recorded with the reason. The Answer holds only verified sentences,
-   citing only verified quotes (rag.cite). When nothing survives, or the model cannot be reached,
-   the extractive answer is given, with the reason in `reader_note`.
+1. Passages (passages.py): the top retrieved chunks (up to 4, within a prompt budget), each
+   sentence numbered [1]..[n] so a reply can cite it. Overview questions read the document's lead and
+   most central sentences instead (rag.readers.overview).
+2. Judge: the model is asked whether the numbered sentences answer the question; its P(yes) is read
+   from the token log-probabilities.
+3. Reply: unless P(yes) is below the fitted gate, the model answers on the same prompt (the judge's
+   prompt and reply are its prefix, so llama.cpp reads only the new lines) in one line, streamed:
+   "ANSWER: <the shortest words that answer> [n]"; with `write_sentence`, a second line
+   "SAYS: <one sentence> [n]" too. The shown answer is the short answer and the sentence it is in.
+4. Short answer (short_answer.py): kept only when verbatim (case, spaces and quote marks
+   folded) in a numbered sentence, the one the reply cites or, on a citation slip, the one holding it;
+   the answer cites that sentence, and `direct_answer` is the document's own characters.
+5. Answerability (answerability.py): P(yes), the closest sentence's similarity and word
+   coverage, and whether the short answer checked out, combined by a logistic model fitted on data
+   held out by article and question family. Below its threshold the reader abstains; when the
+   passages contradict what the question assumes, the abstention carries the correction they state
+   (a third short reply on the same prefix, verified like any other sentence).
+6. Verification (grounding.py): a sentence whose figures, names or content words are not in the
+   sentences it cites, or whose claim no single cited sentence states (claims.py), is dropped and
+   recorded with the reason. The Answer holds only the checked short answer and verified sentences,
+   citing only the sentences they rest on (rag.cite). When
+   nothing survives, or the model cannot be reached, the extractive answer is given, with the
+   reason in `reader_note`.
 """
 
 from __future__ import annotations
@@ -21,70 +33,82 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
-from rag.cite import cite, verify
 from rag.config import Settings
-from rag.readers.base import Fallback, abstain
+from rag.readers.base import Fallback, Source, abstain
 from rag.readers.llm.answerability import Calibration, Signals, load_calibration
 from rag.readers.llm.backends import ChatBackend, LLMError, Message, backend_for
+from rag.readers.llm.claims import ParserMissing
 from rag.readers.llm.grounding import Verdict, verify_reply
 from rag.readers.llm.model_files import ModelFileError
+from rag.readers.llm.passages import Numbered, number_passages
+from rag.readers.llm.short_answer import ShortAnswer, locate_short, parse_reply
 from rag.readers.overview import overview_citations
 from rag.retrieve import Evidence
-from rag.text import terms
 from rag.types import Answer, Citation, Dropped
 
-MAX_QUOTES = 3
-MAX_TOKENS = 100
-DENSE_WEIGHT = 0.65
+MAX_TOKENS = 100  # an overview's reply
+ANSWER_TOKENS = 24  # one short line (60 with a sentence)
+CORRECTION_TOKENS = 40
 
 SYSTEM = (
-    "Answer the question using only the numbered quotes. Be brief: 1 to 3 short sentences, the first "
-    "giving the answer directly. After each sentence write the number of the quote it comes from in "
-    "brackets. Use the quotes' own words, names and figures; add nothing else."
+    "You answer questions about a document using only its numbered sentences. Use the sentences' own "
+    "words, names and figures; add nothing else."
 )
-ASK_ANSWERABLE = "Do these quotes answer the question? Reply with yes or no only."
-ASK_ANSWER = "Answer the question from the quotes, citing them like [1]."
+ASK_ANSWERABLE = "Do the numbered sentences answer this question? Reply yes or no."
+ASK_ANSWER = (
+    "Reply with one line: ANSWER: then the shortest words copied exactly from one numbered sentence that "
+    "answer the question, then that sentence's number in brackets. For example:\nANSWER: in 1998 [3]"
+)
+# the same with a sentence in the reply's own words (SAYS:), verified like any other; twice the tokens to
+# write, which on 2 busy cores costs more than the answer is worth (LLMReader(write_sentence=True))
+ASK_ANSWER_AND_SENTENCE = (
+    "Reply in two lines:\n"
+    "ANSWER: the shortest words copied exactly from one numbered sentence that answer the question, then "
+    "that sentence's number in brackets\n"
+    "SAYS: one short sentence that answers the question, then the number of the sentence it comes from "
+    "in brackets. For example:\nANSWER: in 1998 [3]\nSAYS: The bridge opened in 1998 [3]."
+)
+ASK_CORRECTION = (
+    "Does the question assume something that the numbered sentences contradict? If it does, write one "
+    "short sentence saying what they state instead, then its number in brackets, like [2]. If it does "
+    "not, write NONE."
+)
 ASK_OVERVIEW = "Summarise what the quotes say in 2 or 3 sentences, citing them like [1]."
-
-
-@dataclass(frozen=True)
-class Quote:
-    citation: Citation
-    dense: float
-    words: float
+OVERVIEW_SYSTEM = (
+    "Answer the question using only the numbered quotes. Use the quotes' own words, names and figures; "
+    "add nothing else."
+)
 
 
 def messages(quotes: Sequence[Citation], question: str, task: str) -> list[Message]:
-    """The chat prompt: fixed instructions, the numbered quotes, the question, then the task."""
+    """An overview's prompt: fixed instructions, the numbered quotes, the question, then the task."""
     numbered = "\n".join(f"[{i}] {' '.join(c.quote.split())}" for i, c in enumerate(quotes, 1))
     user = f"Quotes:\n{numbered}\n\nQuestion: {question}\n\n{task}"
+    return [{"role": "system", "content": OVERVIEW_SYSTEM}, {"role": "user", "content": user}]
+
+
+def judge_messages(numbered: Numbered, question: str) -> list[Message]:
+    """The shared prefix: instructions, the numbered passages, the question, and the yes/no task."""
+    user = f"{numbered.text()}\n\nQuestion: {question}\n\n{ASK_ANSWERABLE}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-def select_quotes(evidence: Evidence, n: int = MAX_QUOTES) -> list[Quote]:
-    """The `n` best sentences of the retrieved passages, best first, as verified citations."""
-    store, retrieval = evidence.store, evidence.retrieval
-    q_terms = set(evidence.query.parsed.terms)
-    weights = {t: evidence.idf(t) for t in q_terms}
-    total = sum(weights.values()) or 1.0
-    seen: set[int] = set()
-    scored: list[tuple[float, int, float, float]] = []
-    for c in retrieval.chunk_indices:
-        for s in store.chunk_sentences[c]:
-            if s in seen:
-                continue
-            seen.add(s)
-            dense = float(retrieval.sentence_scores[s])
-            words = sum(weights[t] for t in q_terms & set(terms(store.sentence_text(s)))) / total
-            scored.append((DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * words, s, dense, words))
-    scored.sort(key=lambda x: -x[0])
-    quotes = []
-    for _, s, dense, words in scored[:n]:
-        span = store.sentence_spans[s]
-        citation = cite(store.documents[store.sentence_doc[s]], span.start, span.end)
-        if verify(citation, store.documents):
-            quotes.append(Quote(citation, dense, words))
-    return quotes
+def followup_messages(numbered: Numbered, question: str, judged: str, task: str) -> list[Message]:
+    """The judge's prompt and a fixed reply to it, then `task`: the model reads only the new turn."""
+    return [
+        *judge_messages(numbered, question),
+        {"role": "assistant", "content": judged},
+        {"role": "user", "content": task},
+    ]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the model wrote for a question, checked: the short answer and the verdicts on its sentences."""
+
+    reply: str
+    short: ShortAnswer | None
+    verdicts: tuple[Verdict, ...]
 
 
 class LLMReader:
@@ -96,9 +120,11 @@ class LLMReader:
         backend: ChatBackend | None = None,
         calibration: Calibration | None = None,
         on_signals: Callable[[Signals], None] | None = None,
+        write_sentence: bool = False,
         fallback: Fallback | None = None,
     ) -> None:
         self.settings = settings
+        self.write_sentence = write_sentence  # also a sentence in the model's words (SAYS:), verified
         self._backend = backend
         self.calibration = calibration  # default: the fitted file, answerability.json
         self.on_signals = on_signals  # sees each question's answerability signals (benchmarks)
@@ -124,7 +150,7 @@ class LLMReader:
         timings: dict[str, float] = {}
         try:
             answer = yield from self._write(evidence, timings)
-        except (LLMError, ModelFileError) as exc:
+        except (LLMError, ModelFileError, ParserMissing) as exc:
             answer = self._fallback(evidence, str(exc), ())
         timings["reader_total"] = (time.perf_counter() - t0) * 1e3
         answer.timings_ms.update(timings)
@@ -134,85 +160,148 @@ class LLMReader:
         # the return value (an Answer) travels through `yield from`; pieces are yielded as they come
         backend = self.backend()
         question = evidence.query.text
-        overview = evidence.query.overview
-        if overview:
-            citations = list(overview_citations(evidence.store, evidence.passages))
-            confidence = 1.0
-        else:
-            quotes = select_quotes(evidence)
-            citations = [q.citation for q in quotes]
-            if not quotes:
-                return self._abstain(evidence, 0.0)
+        if evidence.query.overview:
+            return (yield from self._overview(evidence, timings))
+        numbered = number_passages(evidence)
+        best = numbered.best()
+        if best is None:
+            return self._abstain(evidence, 0.0)
+        calibration = self.calibration or load_calibration()
+        t = time.perf_counter()
+        p_yes = backend.yes_probability(judge_messages(numbered, question))
+        timings["answerability"] = (time.perf_counter() - t) * 1e3
+        words = max(s.words for s in numbered.sentences)
+        written: Written | None = None
+        if p_yes >= calibration.gate:
             t = time.perf_counter()
-            p_yes = backend.yes_probability(messages(citations, question, ASK_ANSWERABLE))
-            timings["answerability"] = (time.perf_counter() - t) * 1e3
-            signals = Signals(p_yes, quotes[0].dense, quotes[0].words)
-            if self.on_signals:
-                self.on_signals(signals)
-            calibration = self.calibration or load_calibration()
-            confidence = calibration.probability(signals)
-            if confidence < calibration.threshold:
-                return self._abstain(evidence, confidence)
+            reply = ""
+            task, tokens = (
+                (ASK_ANSWER_AND_SENTENCE, 60) if self.write_sentence else (ASK_ANSWER, ANSWER_TOKENS)
+            )
+            for piece in backend.stream(followup_messages(numbered, question, "Yes.", task), tokens):
+                if not reply:
+                    timings["first_piece"] = (time.perf_counter() - t) * 1e3
+                reply += piece
+                yield piece
+            timings["generate"] = (time.perf_counter() - t) * 1e3
+            written = check_reply(reply, numbered, question)
+        signals = Signals(p_yes, best.dense, words, float(written is not None and written.short is not None))
+        if self.on_signals:
+            self.on_signals(signals)
+        confidence = calibration.probability(signals)
+        if written is None or confidence < calibration.threshold:
+            t = time.perf_counter()
+            correction = self._correction(backend, numbered, question)
+            timings["correction"] = (time.perf_counter() - t) * 1e3
+            return self._abstain(evidence, confidence, correction, numbered)
+        return self._compose(evidence, numbered, written, confidence)
+
+    def _overview(self, evidence: Evidence, timings: dict[str, float]) -> Generator[str, None, Answer]:
+        question = evidence.query.text
+        citations = list(overview_citations(evidence.store, evidence.passages))
         t = time.perf_counter()
         reply = ""
-        task = ASK_OVERVIEW if overview else ASK_ANSWER
-        for piece in backend.stream(messages(citations, question, task), MAX_TOKENS):
+        for piece in self.backend().stream(messages(citations, question, ASK_OVERVIEW), MAX_TOKENS):
             if not reply:
                 timings["first_piece"] = (time.perf_counter() - t) * 1e3
             reply += piece
             yield piece
         timings["generate"] = (time.perf_counter() - t) * 1e3
-        verdicts = verify_reply(reply, [c.quote for c in citations])
-        return self._compose(evidence, citations, verdicts, confidence)
+        verdicts = tuple(verify_reply(reply, [c.quote for c in citations]))
+        numbered = Numbered.of_citations(citations)
+        return self._compose(evidence, numbered, Written(reply, None, verdicts), 1.0)
+
+    def _correction(self, backend: ChatBackend, numbered: Numbered, question: str) -> Verdict | None:
+        """The sentence correcting the question's premise, when the passages contradict it and the
+        sentence is verified against the sentences it cites; None otherwise."""
+        reply = "".join(
+            backend.stream(followup_messages(numbered, question, "No.", ASK_CORRECTION), CORRECTION_TOKENS)
+        )
+        text = parse_reply(reply).says.strip()
+        if not text or text.upper().startswith("NONE"):
+            return None
+        verdicts = [v for v in verify_reply(text, numbered.quotes()) if v.supported and v.cites]
+        return verdicts[0] if len(verdicts) == 1 else None
 
     def _compose(
         self,
         evidence: Evidence,
-        citations: Sequence[Citation],
-        verdicts: Sequence[Verdict],
+        numbered: Numbered,
+        written: Written,
         confidence: float,
     ) -> Answer:
+        verdicts = written.verdicts
         dropped = tuple(Dropped(v.sentence, v.reason) for v in verdicts if not v.supported)
         kept = [v for v in verdicts if v.supported]
-        if not kept:
+        short = written.short
+        if not kept and short is None:
             note = "no sentence the model wrote was supported by its quotes"
-            note = note if verdicts else "the model wrote nothing"
+            note = note if verdicts or written.reply.strip() else "the model wrote nothing"
             return self._fallback(evidence, note, dropped)
-        order: dict[int, int] = {}  # quote number in the prompt -> number in the answer
+        order: dict[int, int] = {}  # sentence number in the prompt -> quote number in the answer
+        if short is not None:
+            order[short.number] = 1
         for v in kept:
             for n in v.cites:
                 order.setdefault(n, len(order) + 1)
-        sentences = []
+        sentences = [f"{short.text} [1]."] if short is not None else []
+        if short is not None and not kept:  # the short answer and the sentence that states it, quoted
+            sentences.append(f"“{numbered.sentences[short.number - 1].citation.quote}” [1]")
         for v in kept:
             marks = "".join(f"[{order[n]}]" for n in v.cites)
             body = v.text.rstrip()
             end = body[-1] if body[-1] in ".!?" else "."
             body = body.rstrip(".!? ")
             sentences.append(f"{body} {marks}{end}" if marks else f"{body}{end}")
+        citations = tuple(numbered.sentences[n - 1].citation for n in order)
         return Answer(
             question=evidence.query.shown,
             answer=" ".join(sentences),
             abstained=False,
-            citations=tuple(citations[n - 1] for n in order),
+            citations=citations,
             passages=evidence.passages,
-            direct_answer=self._short_answer(evidence, " ".join(sentences)),
+            direct_answer=short.text if short is not None else "",
             confidence=confidence,
             p_answerable=confidence,
+            p_short=confidence if short is not None else 0.0,
             resolved_question=evidence.query.text,
             reader=self.name,
             dropped=dropped,
         )
 
-    def _abstain(self, evidence: Evidence, confidence: float) -> Answer:
+    def _abstain(
+        self,
+        evidence: Evidence,
+        confidence: float,
+        correction: Verdict | None = None,
+        numbered: Numbered | None = None,
+    ) -> Answer:
+        source = Source.of(evidence.store)
         refusal = abstain(evidence, confidence)
-        return dataclasses.replace(refusal, reader=self.name)
-
-    def _short_answer(self, evidence: Evidence, reply: str) -> str:
-        """The extractive reader's short answer, when it clears that reader's bar and the reply
-        states it too: the model's own wording is never taken for a short answer."""
-        found = self.fallback.answer(evidence).direct_answer
-        return found if found and found in reply else ""
+        if correction is None or numbered is None:
+            return dataclasses.replace(refusal, reader=self.name)
+        # the passages contradict the question's premise: say what they state instead, cited
+        citations = tuple(numbered.sentences[n - 1].citation for n in correction.cites)
+        marks = "".join(f"[{i}]" for i in range(1, len(citations) + 1))
+        body = correction.text.rstrip().rstrip(".!? ")
+        text = f"No answer was found: {source.does_not_say()} that. It says: {body} {marks}."
+        return dataclasses.replace(refusal, answer=text, citations=citations, reader=self.name)
 
     def _fallback(self, evidence: Evidence, note: str, dropped: tuple[Dropped, ...]) -> Answer:
         answer = self.fallback.answer(evidence)
         return dataclasses.replace(answer, reader=self.fallback.name, reader_note=note, dropped=dropped)
+
+
+def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
+    """The reply's short answer, kept only when verbatim in a numbered sentence (the one it cites, or on a
+    citation slip the one that holds it, which the answer then cites), and a verdict on each of its
+    sentences (rag.readers.verify), against the numbered sentences."""
+    parsed = parse_reply(reply)
+    verdicts = tuple(verify_reply(parsed.says, numbered.quotes())) if parsed.says else ()
+    cited = list(parsed.short_cites) + [n for v in verdicts for n in v.cites]
+    # a citation slip (the 1.5B model often gives a neighbour's number): the sentences it cites first, then
+    # the others, closest to the question first; the answer then cites the sentence that holds the span
+    others = [s.number for s in sorted(numbered.sentences, key=lambda s: -s.dense)]
+    located = [(s.number, s.citation.quote, s.citation.start) for s in numbered.sentences]
+    short = locate_short(parsed.short, list(dict.fromkeys(cited + others)), located, question)
+    return Written(reply, short, verdicts)

@@ -1,0 +1,183 @@
+"""The model's short answer, checked in code: kept only when it is verbatim in a sentence it cites.
+
+The reply has two labelled lines (the prompt asks for them; rag.readers.llm):
+
+    ANSWER: Belavia [2]
+    SAYS: The United States agreed to ease sanctions on Belavia [2].
+
+`parse_reply` reads them; `locate_short` finds the ANSWER span in the cited sentences after folding case,
+white space and quote marks (’ = ', “ = "), on whole words, and returns the document's own characters
+(offsets into the document), so the short answer shown is always `document[start:end]`. A span found
+in no cited sentence is dropped: the model's own wording is never shown as a short answer.
+
+>>> r = parse_reply("ANSWER: belavia [2]\\nSAYS: The US eased sanctions on Belavia [2].")
+>>> r.short, r.short_cites, r.says
+('belavia', (2,), 'The US eased sanctions on Belavia [2].')
+>>> fold_map("It’s  “Belavia”")[0]
+'it\\'s "belavia"'
+>>> find_folded("Belavia", "the national airline, Belavia.")
+(22, 29)
+>>> find_folded("52", "released 152 prisoners") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.readers.llm.grounding import markers
+
+_NUMBER_WORDS = {
+    str(i): w
+    for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())  # noqa: SIM905
+}
+MAX_BARE_WORDS = 6  # a reply without labels this short is a short answer
+MAX_SHORT_WORDS = 25  # a "short answer" longer than this is a sentence, not a span
+_LABEL = re.compile(r"^\s*\**\s*(answer|says?|sentence)\s*\**\s*[:：]\s*\**\s*", re.IGNORECASE)
+_QUOTES = {"’": "'", "‘": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'}
+_TRIM = " \t\n*`"
+_END = ".,;:!?"
+_QUOTE_MARKS = "\"'“”‘’"
+
+
+def trim(span: str) -> str:
+    """The span without surrounding spaces, emphasis, final punctuation, and quote marks that enclose it
+    or are left unpaired at an end.
+
+    >>> trim('“52 political prisoners”.'), trim('named "Belavia"'), trim("'Belavia")
+    ('52 political prisoners', 'named "Belavia"', 'Belavia')
+    """
+    text = span.strip(_TRIM).rstrip(_END).strip(_TRIM)
+    if len(text) >= 2 and text[0] in _QUOTE_MARKS and text[-1] in _QUOTE_MARKS:
+        inner = text[1:-1]
+        if not any(q in inner for q in _QUOTE_MARKS if q not in "'’"):
+            return inner.strip()
+    if text[:1] in _QUOTE_MARKS and not any(q in text[1:] for q in _QUOTE_MARKS if q not in "'’"):
+        text = text[1:]
+    if text[-1:] in _QUOTE_MARKS and not any(q in text[:-1] for q in _QUOTE_MARKS if q not in "'’"):
+        text = text[:-1]
+    return text.strip()
+
+
+@dataclass(frozen=True)
+class Reply:
+    short: str  # the ANSWER line without its markers ("" when there is none)
+    short_cites: tuple[int, ...]  # sentence numbers on the ANSWER line
+    says: str  # the SAYS line(s), markers kept (verified sentence by sentence)
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    text: str  # document[start:end]
+    number: int  # the numbered sentence that holds it
+    start: int  # offsets into the document
+    end: int
+
+
+def parse_reply(reply: str) -> Reply:
+    """The ANSWER and SAYS lines of a reply; a reply without labels is all SAYS."""
+    short, says = "", []
+    cites: tuple[int, ...] = ()
+    seen_label = False
+    for line in reply.splitlines():
+        m = _LABEL.match(line)
+        if m and m.group(1).lower() == "answer" and not short:
+            seen_label = True
+            numbers, text = markers(line[m.end() :])
+            short, cites = trim(text), numbers
+        elif m:
+            seen_label = True
+            says.append(line[m.end() :].strip())
+        elif line.strip() and (not seen_label or says):
+            says.append(line.strip())
+    bare = markers(says[0])[1].strip() if not seen_label and len(says) == 1 else ""
+    if bare and len(bare.split()) <= MAX_BARE_WORDS and not bare.endswith((".", "!", "?")):
+        # a bare short reply ("Minsk [1]") is the short answer itself, not a sentence
+        return Reply(trim(bare), markers(says[0])[0], "")
+    return Reply(short, cites, " ".join(s for s in says if s))
+
+
+def fold_map(text: str) -> tuple[str, list[int]]:
+    """`text` lower-cased, quote marks straightened and white space runs made one space, with the index
+    in `text` of each folded character."""
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if out and out[-1] == " ":
+                continue
+            ch = " "
+        for low in _QUOTES.get(ch, ch).lower():
+            out.append(low)
+            index.append(i)
+    return "".join(out), index
+
+
+def find_folded(span: str, text: str) -> tuple[int, int] | None:
+    """Where `span` occurs in `text` after folding, on whole words: (start, end) offsets into `text`."""
+    needle = fold_map(trim(span))[0].strip()
+    if not needle:
+        return None
+    hay, index = fold_map(text)
+    at = hay.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        before = hay[at - 1] if at > 0 else " "
+        after = hay[end] if end < len(hay) else " "
+        if not (before.isalnum() and needle[0].isalnum()) and not (after.isalnum() and needle[-1].isalnum()):
+            return index[at], index[end - 1] + 1
+        at = hay.find(needle, at + 1)
+    return None
+
+
+def locate_short(
+    short: str, cited: Sequence[int], sentences: Sequence[tuple[int, str, int]], question: str = ""
+) -> ShortAnswer | None:
+    """The short answer as document characters, from the first cited sentence that holds it verbatim.
+
+    `sentences` are (number, text, document offset of the text); `cited` the numbers the reply cites
+    (in the order it cites them). When the span is not verbatim but becomes so once words that only
+    echo the question are taken off its ends ("Margaret's brother was Edgar Atheling" -> "Edgar
+    Atheling" for "Who was Margaret's brother?"), that part is kept: each word taken off is a word of
+    the question or a function word. None when the span is empty, too long, or in no cited sentence.
+    """
+    if not short or len(short.split()) > MAX_SHORT_WORDS:
+        return None
+    by_number = {n: (text, offset) for n, text, offset in sentences}
+    for candidate in _trimmed(trim(short), question):
+        for n in cited:
+            if n not in by_number:
+                continue
+            text, offset = by_number[n]
+            found = find_folded(candidate, text)
+            if found is not None:
+                return ShortAnswer(text[found[0] : found[1]], n, offset + found[0], offset + found[1])
+    return None
+
+
+def _trimmed(span: str, question: str) -> list[str]:
+    """`span`, then its parts without echoing words at the ends, longest first."""
+    from rag.text import stopwords
+
+    words = span.split()
+    echo = {_bare(w) for w in question.split()} | set(stopwords())
+    out = [span]
+    if span in _NUMBER_WORDS:  # "2" where the sentence says "two"
+        out.append(_NUMBER_WORDS[span])
+    for i in range(len(words)):
+        if i and _bare(words[i - 1]) not in echo:
+            break
+        for j in range(len(words), i, -1):
+            if j < len(words) and _bare(words[j]) not in echo:
+                break
+            if (i, j) != (0, len(words)) and any(_bare(w) not in echo for w in words[i:j]):
+                out.append(" ".join(words[i:j]))
+    return sorted(dict.fromkeys(out), key=lambda c: -len(c.split()))
+
+
+def _bare(word: str) -> str:
+    """A word folded and without punctuation at its ends, and without a possessive 's."""
+    folded = fold_map(word)[0].strip(".,;:!?\"'()[]")
+    return folded[:-2] if folded.endswith("'s") else folded
