@@ -34,6 +34,7 @@ call needs `Authorization: Bearer <token>`.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import os
@@ -41,6 +42,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +53,7 @@ from starlette.routing import BaseRoute
 
 from rag.pipeline import Engine
 from rag.types import Answer
+from ui.line import Line, LineFull
 from ui.token_count import ESTIMATE, TokenCounter, counter_for
 
 MODEL_ID = "rag"
@@ -96,15 +99,22 @@ class ApiError(Exception):
         return JSONResponse(self.body(), status_code=self.status)
 
 
-def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -> list[BaseRoute]:
+def routes(
+    engine: Engine | Callable[[], Engine], *, token: str | None = None, line: Line | None = None
+) -> list[BaseRoute]:
     """The API's routes, to put in front of the Gradio app's (FastAPI `routes=`).
 
     `engine` is the engine, or a function returning the one serving now (the app swaps engines when
     documents are added or removed, or the index is rebuilt).
 
+    `line`: the line the chat's questions wait in (ui/line.py), so API calls take their turn with the
+    chat's; a call that waits too long gets HTTP 503 with the reason.
+
     `token` (default: $RAG_AUTH_TOKEN when set) is required as a Bearer token on every call."""
     router = APIRouter()
     current: Callable[[], Engine] = engine if callable(engine) else (lambda: engine)
+    turn: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext if line is None else line.turn
+
     counters: dict[int, tuple[object, TokenCounter]] = {}
 
     def counter(engine: Engine) -> TokenCounter:
@@ -142,10 +152,10 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
             prompt = _prompt_text(body.get("messages"))
             if body.get("stream"):
                 return StreamingResponse(
-                    _sse(engine, question, history, model, options, prompt, lambda: counter(engine)),
+                    _sse(engine, question, history, model, options, prompt, lambda: counter(engine), turn),
                     media_type="text/event-stream",
                 )
-            answer = await run_in_threadpool(engine.ask, question, history)
+            answer = await run_in_threadpool(_ask_in_turn, engine, question, history, turn)
             if answer.error:
                 raise ApiError(400, answer.error, param="messages", code="invalid_question")
             tokens = await run_in_threadpool(counter, engine)
@@ -154,6 +164,20 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
             return exc.response()
 
     return list(router.routes)
+
+
+def _ask_in_turn(
+    engine: Engine,
+    question: str,
+    history: list[tuple[str, str]],
+    turn: Callable[[], AbstractContextManager[None]],
+) -> Answer:
+    """The answer, once the question's turn in the line has come (HTTP 503 when it waited too long)."""
+    try:
+        with turn():
+            return engine.ask(question, history)
+    except LineFull as exc:
+        raise ApiError(503, str(exc), kind="server_error", code="server_busy") from None
 
 
 def completion(
@@ -243,6 +267,7 @@ def _sse(
     options: Options,
     prompt: str,
     counter: Callable[[], TokenCounter],
+    turn: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
 ) -> Iterator[str]:
     """`chat.completion.chunk` events: the role, the verified answer in pieces, then the citations
     (and an abstention's `refusal`) and the full answer with its finish_reason, the usage chunk when
@@ -259,10 +284,19 @@ def _sse(
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
     yield event({"role": "assistant", "content": ""})
-    final = next((item for item in engine.stream(question, history) if isinstance(item, Answer)), None)
+    try:
+        with turn():
+            final = next(
+                (item for item in engine.stream(question, history) if isinstance(item, Answer)), None
+            )
+    except LineFull as exc:
+        final, busy = None, str(exc)
+    else:
+        busy = ""
     if final is None or final.error:
-        message = final.error if final is not None else "no answer was produced"
-        error = ApiError(400, message, param="messages", code="invalid_question")
+        message = final.error if final is not None else busy or "no answer was produced"
+        status, code = (400, "invalid_question") if final is not None or not busy else (503, "server_busy")
+        error = ApiError(status, message, param="messages", code=code)
         yield f"data: {json.dumps(error.body(), ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
         return
