@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Generator
+from typing import Any, cast
 
 import pytest
 
@@ -104,7 +106,7 @@ def test_the_chat_shows_how_many_questions_are_ahead() -> None:
 def test_a_closed_tab_gives_up_its_place() -> None:
     app, engine = slow_chat()
     app.line.join()
-    turn = app.chat_turn("Who?", 3, None, Conversation())
+    turn = cast(Generator[Any, None, None], app.chat_turn("Who?", 3, None, Conversation()))
     next(turn), next(turn)
     assert len(app.line) == 2
     turn.close()  # Gradio closes the generator when the client goes away
