@@ -1,7 +1,9 @@
 """Several users at once through `rag serve --reader llm` on a shared llama.cpp server (real servers:
 llama-cpp-python's OpenAI-compatible server running SmolLM2-135M, a real `rag serve` process with the
 real embedding model and index): every question gets an answer, none an error, and the LLM server
-was reached for each (no fallback because it failed or timed out)."""
+was reached for each (no fallback because it failed or timed out). And a reply the server cuts short
+(llama-cpp-python's server does when another request arrives, unless --interrupt_requests False) is an
+error the reader falls back on, not a truncated answer."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from rag.readers.llm.backends import LLMError, OpenAIBackend
 from tests.conftest import free_port, stop_process
 from tests.test_llm_reader import smollm2_path
 
@@ -94,3 +97,28 @@ def test_four_questions_at_once_all_get_answers(shared_deployment: str) -> None:
         # the model was asked and answered: no fallback because the LLM server failed or timed out
         assert "LLM server" not in (rag.get("reader_note") or ""), (question, rag["reader_note"])
         assert rag["reader"] == "llm" or rag.get("reader_note"), (question, rag)
+
+
+@pytest.fixture(scope="module")
+def interrupting_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's server as it starts by default: a new request cuts the reply being streamed."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--n_ctx", "2048"]
+    url = f"http://127.0.0.1:{port}/v1"
+    proc = start(cmd, dict(os.environ), f"{url}/models", tmp_path_factory.mktemp("llm") / "llm.log")
+    try:
+        yield url
+    finally:
+        stop_process(proc)
+
+
+def test_a_reply_cut_short_by_the_server_is_an_error_not_an_answer(interrupting_server: str) -> None:
+    writer = OpenAIBackend(interrupting_server)
+    other = OpenAIBackend(interrupting_server)
+    story = [{"role": "user", "content": "Tell a long story about a cat who sails around the world."}]
+    pieces = writer.stream(story, 400)
+    next(pieces)  # the reply has started
+    other.yes_probability([{"role": "user", "content": "Is the sky blue? Answer yes or no."}])
+    with pytest.raises(LLMError, match="interrupt_requests False"):
+        list(pieces)
