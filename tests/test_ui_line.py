@@ -13,7 +13,7 @@ import pytest
 from rag.types import Answer
 from ui.app import ChatApp, Served
 from ui.line import Line, LineFull, ahead_text
-from ui.render import Conversation
+from ui.render import Conversation, chat_html
 
 
 def test_places_are_first_come_first_served_and_move_up() -> None:
@@ -112,3 +112,12 @@ def test_a_closed_tab_gives_up_its_place() -> None:
     turn.close()  # Gradio closes the generator when the client goes away
     assert len(app.line) == 1
     engine.release.set()
+
+
+def test_a_model_that_timed_out_is_said_under_the_answer() -> None:
+    note = "the LLM server at http://127.0.0.1:8080/v1 did not answer in time; check RAG_LLM_URL"
+    answer = Answer("Who?", "The article says: nothing.", False, reader="extractive", reader_note=note)
+    page = chat_html(Conversation().add("Who?", answer), {})
+    assert f"Answered by quoting: {note}." in page
+    plain = chat_html(Conversation().add("Who?", Answer("Who?", "Mara.", False)), {})
+    assert "Answered by quoting" not in plain

@@ -210,11 +210,23 @@ def turn_html(
     else:  # a reply that is not an answer from the documents (a greeting, another language, ...)
         body = f'<p class="lead">{esc(answer.answer)}</p>'
     tools = "" if kind == "error" else tools_html(i, answer, conv, documents)
+    body += reader_note_html(answer)
     return (
         f'<div class="turn" id="rag-turn-{i}" data-kind="{kind}">{user_html(turn.question)}'
         f"{understood_html(answer)}"
         f'<div class="msg bot {kind}" data-say="{esc(spoken(answer, subject))}">{body}{tools}</div></div>'
     )
+
+
+def reader_note_html(answer: Answer) -> str:
+    """Why the LLM reader's words are not shown (the model failed, timed out, or wrote nothing the
+    quotes support): said under the answer, never silent.
+
+    >>> reader_note_html(Answer("q", "a", False, reader="extractive", reader_note="the LLM server timed out"))
+    '<p class="reader-note">Answered by quoting: the LLM server timed out.</p>'
+    """
+    note = " ".join((answer.reader_note or "").split()).rstrip(".")
+    return f'<p class="reader-note">Answered by quoting: {esc(note)}.</p>' if note else ""
 
 
 SPOKEN_CHARS = 400  # what the live region says of an answer, at most
