@@ -22,6 +22,7 @@ import pytest
 
 from rag.readers.llm.backends import LLMError, OpenAIBackend
 from tests.conftest import free_port, stop_process
+from ui.token_count import ServerTokens, estimate
 from tests.test_llm_reader import smollm2_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,3 +123,10 @@ def test_a_reply_cut_short_by_the_server_is_an_error_not_an_answer(interrupting_
     other.yes_probability([{"role": "user", "content": "Is the sky blue? Answer yes or no."}])
     with pytest.raises(LLMError, match="interrupt_requests False"):
         list(pieces)
+
+
+def test_a_tokenizer_that_does_not_answer_gives_the_estimate() -> None:
+    """A busy shared server makes /extras/tokenize wait behind other users' replies: the usage
+    count falls back to the estimate instead of failing the request."""
+    gone = ServerTokens(f"http://127.0.0.1:{free_port()}/v1", "/extras/tokenize")
+    assert gone.count("Who is the US special envoy?") == estimate("Who is the US special envoy?")
