@@ -22,8 +22,8 @@ import pytest
 
 from rag.readers.llm.backends import LLMError, OpenAIBackend
 from tests.conftest import free_port, stop_process
-from ui.token_count import ServerTokens, estimate
 from tests.test_llm_reader import smollm2_path
+from ui.token_count import ServerTokens, estimate
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
