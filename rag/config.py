@@ -58,6 +58,9 @@ class Settings:
     llm_model_path: Path | None = None  # a .gguf file; default: the model `rag llm-setup` assembles
     llm_timeout: float = 60.0  # seconds to wait for the server before answering extractively
     llm_threads: int = 0  # threads for the local model; 0: one per core (1 is faster on a busy machine)
+    # questions the chat server answers at once (the rest wait in line, told how many are ahead):
+    # 1 for a model in process; up to the server's parallel slots when RAG_LLM_URL names a shared server
+    chat_concurrency: int = 1
     # documents, and the cost budget of each one (rag/index/budget.py): a document with more sentences or
     # chunks than this is not indexed (a 5 MB upload of one-word lines would be 500,000 of each)
     max_document_bytes: int = 20_000_000
@@ -121,6 +124,10 @@ def _llm_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     if env.get("RAG_LLM_THREADS"):
         changes["llm_threads"] = _from_env(
             env, "RAG_LLM_THREADS", int, "a whole number from 0 to 256", 0, 256
+        )
+    if env.get("RAG_CHAT_CONCURRENCY"):
+        changes["chat_concurrency"] = _from_env(
+            env, "RAG_CHAT_CONCURRENCY", int, "a whole number from 1 to 64", 1, 64
         )
     if env.get("RAG_LLM_TIMEOUT"):
         changes["llm_timeout"] = _from_env(env, "RAG_LLM_TIMEOUT", float, "seconds from 1 to 3600", 1, 3600)

@@ -415,8 +415,8 @@ def test_the_passages_are_numbered_once_each_and_map_back_to_the_document(
 
 
 def test_a_reply_citing_sentence_n_cites_that_sentence_of_the_document(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    from rag.readers.llm.reader import check_reply
     from rag.readers.llm.passages import number_passages
+    from rag.readers.llm.reader import check_reply
 
     engine = _engine(tiny_settings, fake_embedder, ScriptedBackend(0.9, ""))
     question = "How long has the captain rowed?"

@@ -43,6 +43,7 @@ from rag.pipeline import Embedder, Engine, get_engine
 from rag.types import Answer, Document
 from ui import connections, naming, openai_api, saved, server
 from ui.indexing import Job, ReportingEmbedder
+from ui.line import Line, LineFull, ahead_text
 from ui.render import Conversation, article_html, chat_html, conversation_markdown, esc
 from ui.suggest import examples as draw_examples
 
@@ -122,6 +123,7 @@ class ChatApp:
         self.settings = engine.settings
         self.default_k = max(1, min(MAX_K, self.settings.top_k))
         self.changing = threading.Lock()  # one upload or removal at a time
+        self.line = Line(width=self.settings.chat_concurrency)  # questions wait here, told their place
         self._swap = threading.Lock()  # guards replacing `live`
         self.examples_ready = threading.Event()  # set when the examples of `live` are drawn
         self.live = Served(engine, ())
@@ -185,14 +187,26 @@ class ChatApp:
                 message = f"{_names(gone)} {_is_gone(gone)}; choose among the documents listed now"
             answer = Answer(question=question, answer=message, abstained=True, error=message)
         else:
-            pieces: list[str] = []
-            k_used = _clamp_k(k, self.default_k)
-            for item in live.engine.stream(question, conv.history(), k=k_used, doc_ids=chosen):
-                if isinstance(item, Answer):
-                    answer = item
-                    break
-                pieces.append(item)
-                yield bubble(pending=(question, "".join(pieces))), *(gr.skip(),) * 6
+            ticket = self.line.join()  # left when answered, or when the tab closes (the generator is closed)
+            try:
+                waited = False
+                for ahead in self.line.wait(ticket):
+                    waited = True
+                    yield bubble(pending=(question, ""), waiting=ahead_text(ahead)), *(gr.skip(),) * 6
+                if waited:
+                    yield bubble(pending=(question, "")), *(gr.skip(),) * 6
+                pieces: list[str] = []
+                k_used = _clamp_k(k, self.default_k)
+                for item in live.engine.stream(question, conv.history(), k=k_used, doc_ids=chosen):
+                    if isinstance(item, Answer):
+                        answer = item
+                        break
+                    pieces.append(item)
+                    yield bubble(pending=(question, "".join(pieces))), *(gr.skip(),) * 6
+            except LineFull as exc:
+                answer = Answer(question=question, answer=str(exc), abstained=True, error=str(exc))
+            finally:
+                self.line.leave(ticket)
         assert answer is not None  # Engine.stream always ends with the Answer
         answer = self._still_there(answer)
         conv = conv.add(question, answer)
@@ -463,22 +477,17 @@ def build_app(settings: Settings, engine: Engine | None = None) -> gr.Blocks:
 
         common: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
         turn_outputs = [chat, article, conv, question, saved_box, scope, known]
+        # questions start at once and wait in handlers.line, which tells each how many are ahead
+        turns: dict[str, Any] = {"trigger_mode": "once", "concurrency_limit": None, **common}
         gr.on(
             [question.submit, ask_button.click],
             handlers.chat_turn,
             [question, k, scope, conv, known],
             turn_outputs,
-            trigger_mode="once",
-            **common,
+            **turns,
         )
         for button in example_buttons:
-            button.click(
-                handlers.chat_turn,
-                [button, k, scope, conv, known],
-                turn_outputs,
-                trigger_mode="once",
-                **common,
-            )
+            button.click(handlers.chat_turn, [button, k, scope, conv, known], turn_outputs, **turns)
         clear_button.click(handlers.clear, None, [chat, article, conv, question, saved_box], **common)
         export_button.click(None, saved_box, None, js=EXPORT_JS, **common)
         saved_box.change(None, saved_box, None, js=SAVE_JS, **common)
@@ -520,7 +529,7 @@ def launch(
         reload=chat.reload if chat else None,
     )
     if chat is not None:
-        options["app_kwargs"]["routes"] = openai_api.routes(lambda: chat.live.engine)
+        options["app_kwargs"]["routes"] = openai_api.routes(lambda: chat.live.engine, line=chat.line)
     connections.raise_open_files_limit()
     connections.bound_repeated_logs()
     try:

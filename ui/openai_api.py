@@ -45,6 +45,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,7 @@ from starlette.routing import BaseRoute
 
 from rag.pipeline import Engine
 from rag.types import Answer
+from ui.line import Line, LineFull
 from ui.token_count import ESTIMATE, TokenCounter, counter_for
 
 MODEL_ID = "rag"
@@ -103,16 +105,23 @@ class ApiError(Exception):
         return JSONResponse(self.body(), status_code=self.status)
 
 
-def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -> list[BaseRoute]:
+def routes(
+    engine: Engine | Callable[[], Engine], *, token: str | None = None, line: Line | None = None
+) -> list[BaseRoute]:
     """The API's routes, to put in front of the Gradio app's (FastAPI `routes=`).
 
     `engine` is the engine, or a function returning the one serving now (the app swaps engines when
     documents are added or removed, or the index is rebuilt).
 
+    `line`: the line the chat's questions wait in (ui/line.py), so API calls take their turn with the
+    chat's; a call that waits too long gets HTTP 503 with the reason.
+
     `token` (default: $RAG_AUTH_TOKEN when set) is required as a Bearer token on every call."""
     router = APIRouter()
     questions = Questions()
     current: Callable[[], Engine] = engine if callable(engine) else (lambda: engine)
+    turn: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext if line is None else line.turn
+
     counters: dict[int, tuple[object, TokenCounter]] = {}
 
     def counter(engine: Engine) -> TokenCounter:
@@ -150,13 +159,10 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
             prompt = _prompt_text(body.get("messages"))
             questions.admit()
             if body.get("stream"):
-                return StreamingResponse(
-                    _sse(
-                        questions, engine, question, history, model, options, prompt, lambda: counter(engine)
-                    ),
-                    media_type="text/event-stream",
-                )
-            answer = await questions.answer_while_connected(request, engine, question, history)
+                counting = lambda: counter(engine)  # noqa: E731 - read when the answer is written
+                events = _sse(questions, engine, question, history, model, options, prompt, counting, turn)
+                return StreamingResponse(events, media_type="text/event-stream")
+            answer = await _answer_or_busy(questions, request, engine, question, history, turn)
             if answer is None:  # the client left: nobody to answer
                 return JSONResponse({"error": {"message": "the client went away"}}, status_code=499)
             if answer.error:
@@ -167,6 +173,21 @@ def routes(engine: Engine | Callable[[], Engine], *, token: str | None = None) -
             return exc.response()
 
     return list(router.routes)
+
+
+async def _answer_or_busy(
+    questions: Questions,
+    request: Request,
+    engine: Engine,
+    question: str,
+    history: list[tuple[str, str]],
+    turn: Callable[[], AbstractContextManager[None]],
+) -> Answer | None:
+    """The answer while the client stays (None when it left); HTTP 503 when its turn did not come."""
+    try:
+        return await questions.answer_while_connected(request, engine, question, history, turn)
+    except LineFull as exc:
+        raise ApiError(503, str(exc), kind="server_error", code="server_busy") from None
 
 
 def completion(
@@ -269,12 +290,19 @@ class Questions:
                 code="busy",
             )
 
-    async def answer(self, engine: Engine, question: str, history: list[tuple[str, str]]) -> Answer | None:
-        """The answer, or None when the question was stopped (its task was cancelled)."""
+    async def answer(
+        self,
+        engine: Engine,
+        question: str,
+        history: list[tuple[str, str]],
+        turn: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+    ) -> Answer | None:
+        """The answer, or None when the question was stopped (its task was cancelled); LineFull when
+        its turn in the line (shared with the chat) did not come in time."""
         self.admitted += 1
         stop = threading.Event()
         try:
-            future = self.pool.submit(_answer_unless_stopped, engine, question, history, stop)
+            future = self.pool.submit(_answer_unless_stopped, engine, question, history, stop, turn)
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
             stop.set()
@@ -283,9 +311,14 @@ class Questions:
             self.admitted -= 1
 
     async def answer_while_connected(
-        self, request: Request, engine: Engine, question: str, history: list[tuple[str, str]]
+        self,
+        request: Request,
+        engine: Engine,
+        question: str,
+        history: list[tuple[str, str]],
+        turn: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
     ) -> Answer | None:
-        task = asyncio.ensure_future(self.answer(engine, question, history))
+        task = asyncio.ensure_future(self.answer(engine, question, history, turn))
         while True:
             done, _ = await asyncio.wait({task}, timeout=DISCONNECT_CHECK_S)
             if done:
@@ -298,6 +331,17 @@ class Questions:
 
 
 def _answer_unless_stopped(
+    engine: Engine,
+    question: str,
+    history: list[tuple[str, str]],
+    stop: threading.Event,
+    turn: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+) -> Answer | None:
+    with turn():  # the question's place in the line the chat's questions wait in
+        return _answer_in_turn(engine, question, history, stop)
+
+
+def _answer_in_turn(
     engine: Engine, question: str, history: list[tuple[str, str]], stop: threading.Event
 ) -> Answer | None:
     if stop.is_set():
@@ -325,6 +369,7 @@ async def _sse(
     options: Options,
     prompt: str,
     counter: Callable[[], TokenCounter],
+    turn: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
 ) -> AsyncIterator[str]:
     """`chat.completion.chunk` events: the role, the verified answer in pieces, then the citations
     (and an abstention's `refusal`) and the full answer with its finish_reason, the usage chunk when
@@ -342,10 +387,16 @@ async def _sse(
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
     yield event({"role": "assistant", "content": ""})
-    final = await questions.answer(engine, question, history)
+    try:
+        final = await questions.answer(engine, question, history, turn)
+    except LineFull as exc:
+        final, busy = None, str(exc)
+    else:
+        busy = ""
     if final is None or final.error:
-        message = final.error if final is not None else "no answer was produced"
-        error = ApiError(400, message, param="messages", code="invalid_question")
+        message = final.error if final is not None else busy or "no answer was produced"
+        status, code = (400, "invalid_question") if final is not None or not busy else (503, "server_busy")
+        error = ApiError(status, message, param="messages", code=code)
         yield f"data: {json.dumps(error.body(), ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
         return

@@ -167,11 +167,13 @@ def chat_html(
     *,
     subject: str = "the article",
     pending: tuple[str, str] | None = None,
+    waiting: str = "",
 ) -> str:
-    """The conversation; `pending` = (question, text so far) of an answer still being written."""
+    """The conversation; `pending` = (question, text so far) of an answer still being written,
+    `waiting` what to say while it waits for its turn ("Waiting: 2 questions ahead of yours…")."""
     turns = "".join(turn_html(i, t, conv, documents, subject) for i, t in enumerate(conv.turns, 1))
     if pending is not None:
-        turns += pending_html(len(conv.turns) + 1, *pending, subject)
+        turns += pending_html(len(conv.turns) + 1, *pending, subject, waiting=waiting)
     return f'<div class="rag-chat" id="rag-chat-log">{turns or welcome(subject)}</div>'
 
 
@@ -190,10 +192,12 @@ def user_html(question: str) -> str:
     return f'<div class="msg user"><div class="bubble" dir="auto">{esc(shown_question(question))}</div></div>'
 
 
-def pending_html(i: int, question: str, text: str, subject: str) -> str:
-    """The answer being written: visibly provisional and busy until the verified one replaces it."""
+def pending_html(i: int, question: str, text: str, subject: str, *, waiting: str = "") -> str:
+    """The answer being written: visibly provisional and busy until the verified one replaces it
+    (or, before that, the question waiting for its turn)."""
     draft = f'<p class="draft">{esc(text)}</p>' if text.strip() else ""
     status = "Draft, not yet checked against the quotes…" if draft else f"Looking in {esc(subject)}…"
+    status = esc(waiting) if waiting and not draft else status
     return (
         f'<div class="turn" id="rag-turn-{i}" data-kind="pending">{user_html(question)}'
         f'<div class="msg bot pending" aria-busy="true">{draft}<p class="status">{status}</p></div></div>'
@@ -215,11 +219,23 @@ def turn_html(
     else:  # a reply that is not an answer from the documents (a greeting, another language, ...)
         body = f'<p class="lead">{esc(answer.answer)}</p>'
     tools = "" if kind == "error" else tools_html(i, answer, conv, documents)
+    body += reader_note_html(answer)
     return (
         f'<div class="turn" id="rag-turn-{i}" data-kind="{kind}">{user_html(turn.question)}'
         f"{understood_html(answer)}"
         f'<div class="msg bot {kind}" data-say="{esc(spoken(answer, subject))}">{body}{tools}</div></div>'
     )
+
+
+def reader_note_html(answer: Answer) -> str:
+    """Why the LLM reader's words are not shown (the model failed, timed out, or wrote nothing the
+    quotes support): said under the answer, never silent.
+
+    >>> reader_note_html(Answer("q", "a", False, reader="extractive", reader_note="the LLM server timed out"))
+    '<p class="reader-note">Answered by quoting: the LLM server timed out.</p>'
+    """
+    note = " ".join((answer.reader_note or "").split()).rstrip(".")
+    return f'<p class="reader-note">Answered by quoting: {esc(note)}.</p>' if note else ""
 
 
 SPOKEN_CHARS = 400  # what the live region says of an answer, at most

@@ -86,7 +86,14 @@ class ServerTokens:
     name: str = "the LLM server's tokenizer"
 
     def count(self, text: str) -> int:
-        return len(_post(self.url, self.path, text)) if text else 0
+        """The server's count; the estimate when it does not answer in time (a server answering one
+        request at a time makes this call wait behind the replies it is writing for other users)."""
+        if not text:
+            return 0
+        try:
+            return len(_post(self.url, self.path, text))
+        except (OSError, ValueError):
+            return estimate(text)
 
 
 def _root(url: str) -> str:

@@ -112,13 +112,21 @@ class OpenAIBackend:
                 temperature=0,
                 stream=True,
             )
+            finished = False
             for chunk in chunks:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
+                finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
         except LLMError:
             raise
         except Exception as exc:
             raise self._error(exc) from exc
+        if not finished:
+            raise LLMError(
+                f"the LLM server at {self.url} ended a reply before it was finished (llama-cpp-python's "
+                "server cuts a reply short when another request arrives: start it with "
+                "--interrupt_requests False)"
+            )
 
     def _error(self, exc: Exception) -> LLMError:
         import openai
