@@ -137,7 +137,10 @@ class ChatApp:
         def draw() -> None:
             found: tuple[str, ...] = ()
             try:
-                found = tuple(draw_examples(served.documents, served.engine.ask))
+                # asked of the extractive reader: cheap, and no LLM kept busy (or its server's replies
+                # interrupted) by questions nobody asked
+                quoting = served.engine.with_settings(served.engine.settings.replace(reader="extractive"))
+                found = tuple(draw_examples(served.documents, quoting.ask))
             except Exception as exc:  # examples are a nicety: the page works without them
                 print(f"warning: no example questions ({type(exc).__name__})", file=sys.stderr, flush=True)
             with self._swap:
