@@ -178,11 +178,15 @@ class LLMReader:
             task, tokens = (
                 (ASK_ANSWER_AND_SENTENCE, 60) if self.write_sentence else (ASK_ANSWER, ANSWER_TOKENS)
             )
+            shown = 0  # characters of the draft already yielded
             for piece in backend.stream(followup_messages(numbered, question, "Yes.", task), tokens):
                 if not reply:
                     timings["first_piece"] = (time.perf_counter() - t) * 1e3
                 reply += piece
-                yield piece
+                draft = draft_text(reply)
+                if len(draft) > shown:
+                    yield draft[shown:]
+                    shown = len(draft)
             timings["generate"] = (time.perf_counter() - t) * 1e3
             written = check_reply(reply, numbered, question)
         signals = Signals(p_yes, best.dense, words, float(written is not None and written.short is not None))
@@ -290,6 +294,20 @@ class LLMReader:
     def _fallback(self, evidence: Evidence, note: str, dropped: tuple[Dropped, ...]) -> Answer:
         answer = self.fallback.answer(evidence)
         return dataclasses.replace(answer, reader=self.fallback.name, reader_note=note, dropped=dropped)
+
+
+def draft_text(reply: str) -> str:
+    """The reply as its draft is shown while it is written: without the leading `ANSWER:` label (held
+    back while it may still be that label), so the text only ever grows.
+
+    >>> [draft_text(r) for r in ("ANS", "ANSWER: in 19", "ANSWER: in 1998 [3]", "In 1998")]
+    ['', 'in 19', 'in 1998 [3]', 'In 1998']
+    """
+    text = reply.lstrip()
+    label = "ANSWER:"
+    if len(text) < len(label) and label.startswith(text.upper()):
+        return ""
+    return text[len(label) :].lstrip() if text.upper().startswith(label) else text
 
 
 def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
