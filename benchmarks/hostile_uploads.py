@@ -33,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 
+from load_test import stop_server  # the same way to stop `rag serve` (run as benchmarks/*.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "seeds" / "belarus-prisoner-release-2025.txt"
 TARGET_S = 60.0
@@ -178,12 +180,7 @@ def serve_figures(root: Path) -> dict[str, float]:
                 break
             time.sleep(1)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
     return {"listening_s": listening, "page_s": page, "examples_s": examples}
 
 

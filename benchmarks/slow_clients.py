@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from load_test import stop_server  # the same way to stop `rag serve` (run as benchmarks/*.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "seeds" / "belarus-prisoner-release-2025.txt"
 SERVER_FILES = 1024
@@ -299,12 +301,7 @@ def main() -> int:
         abandoned = abandoned_questions(port, proc.pid, args.abandoned)
         log_growth = log.stat().st_size - log_before
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
     total = args.connections + args.connections // 2
     print(
         f"\nslow connections from 127.0.0.2: {total:,} ({args.connections:,} dripping headers, "

@@ -20,8 +20,8 @@ from pathlib import Path
 from rag.config import Settings
 from rag.errors import RagError
 from rag.index.embed import Embedder
-from rag.index.indexer import IndexResult, update_index
-from rag.index.ingest import FORMATS, SUPPORTED_SUFFIXES, discover
+from rag.index.indexer import IndexResult, sources_without, update_index
+from rag.index.ingest import FORMATS, SUPPORTED_SUFFIXES
 from rag.types import Document
 
 UPLOADS = "uploads"
@@ -172,21 +172,6 @@ def remove_document(
         raise
     hidden.unlink(missing_ok=True)
     return Change(result, f"Removed {doc_id} from the index (deleted from the uploads folder).")
-
-
-def sources_without(sources: Sequence[Path], path: Path) -> list[Path]:
-    """The recorded sources with `path` left out: a folder holding it becomes its other files."""
-    path = path.resolve()
-    kept: list[Path] = []
-    for source in sources:
-        resolved = source.resolve()
-        if resolved == path:
-            continue
-        if resolved.is_dir() and path.is_relative_to(resolved):
-            kept += [file for file, _ in discover([source]) if file.resolve() != path]
-        else:
-            kept.append(source)
-    return kept
 
 
 def safe_name(name: str) -> str:
