@@ -537,3 +537,48 @@ def test_a_citation_slip_cites_the_sentence_that_holds_the_short_answer(tiny_set
     answer = engine.ask(question)
     assert answer.direct_answer == "Mara Quill"
     assert [c.quote for c in answer.citations] == ["Their captain, Mara Quill, has rowed for ten years."]
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "fragment", "shown", "refusal"),
+    [
+        # the span is verbatim, but the sentence gives it to someone else
+        (
+            "How old is Igor Losik?",
+            "69",
+            "69-year-old",
+            None,
+            "'69' is said of Vladimir Matskevich, not Igor Losik",
+        ),
+        ("How old is Vladimir Matskevich?", "69", "69-year-old", "69", None),
+        # the asked agent is in the article, but it is the United States that eased the sanctions
+        (
+            "Which airline did the European Union ease sanctions on?",
+            "Belavia",
+            "ease sanctions",
+            None,
+            "it says United States did it, not European Union",
+        ),
+        ("Which airline did the US ease sanctions on?", "Belavia", "ease sanctions", "Belavia", None),
+        # "two" first occurs before "Germans": the place that answers is the one before "Latvians"
+        ("How many Latvians were freed?", "two", "two Latvians", "two", None),
+    ],
+)
+def test_a_short_answer_said_of_someone_else_is_not_shown(  # type: ignore[no-untyped-def]
+    engine, question, reply, fragment, shown, refusal
+) -> None:
+    import copy
+
+    from rag.readers.llm.reader import LLMReader
+
+    n = number_of(engine, question, fragment)
+    backend = ScriptedBackend(0.9, f"ANSWER: {reply} [{n}]")
+    scripted = copy.copy(engine)  # the session's engine, with this reader
+    scripted.reader = LLMReader(engine.settings, backend=backend, calibration=ALWAYS_YES)
+    answer = scripted.ask(question)
+    if shown is None:
+        assert answer.abstained and answer.reader == "llm" and not answer.direct_answer
+        assert refusal in answer.answer and [d.reason for d in answer.dropped] == [refusal]
+    else:
+        assert not answer.abstained and answer.reader == "llm" and answer.direct_answer == shown
+        assert fragment in answer.citations[0].quote

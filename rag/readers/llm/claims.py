@@ -772,3 +772,205 @@ def check_claim(claim: str, quotes: Sequence[str], names: Sequence[str] | None =
             return ClaimVerdict(False, reason, at)
         first = at if first is None else first
     return ClaimVerdict(True, "", first)
+
+
+# ---------------------------------------------------------------- a short answer, read against its question
+
+
+_WH = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "why", "how"})
+
+
+def _span_tokens(doc: Any, start: int, end: int) -> list[Any]:
+    return [t for t in doc if t.idx < end and t.idx + len(t.text) > start and not t.is_punct]
+
+
+def _span_head(tokens: Sequence[Any]) -> Any:
+    inside = {t.i for t in tokens}
+    return next((t for t in tokens if t.head.i not in inside or t.head.i == t.i), tokens[0])
+
+
+def _named_words(t: Any) -> list[Any]:
+    """The proper-noun words naming an argument: its head and its compounds and flat parts."""
+    out, stack = [], [t]
+    while stack:
+        w = stack.pop()
+        if w.pos_ == "PROPN":
+            out.append(w)
+        stack.extend(c for c in w.children if c.dep_ in ("compound", "flat"))
+    return out
+
+
+def _name(t: Any) -> str:
+    """The whole name a word is part of: "Matskevich" -> "Vladimir Matskevich"."""
+    while t.dep_ in ("compound", "flat") and t.head.i != t.i and t.head.pos_ == "PROPN":
+        t = t.head
+    words = sorted(_named_words(t) or [t], key=lambda w: w.i)
+    return " ".join(w.text for w in words)
+
+
+def _all_keys(doc: Any) -> set[str]:
+    return {k for t in doc for k in _keys(t)} | {k for keys in _acronyms(doc).values() for k in keys}
+
+
+def _foreign_name(t: Any, inside: set[int], asked: set[str]) -> Any | None:
+    """The first name `t` describes (itself excluded) that is neither in the answer nor in the question."""
+    answer = {k for i in inside for k in _keys(t.doc[i])}
+    return next(
+        (
+            d
+            for d in _described(t)
+            if d.pos_ == "PROPN" and d.i not in inside and not (_keys(d) & (asked | answer))
+        ),
+        None,
+    )
+
+
+def _said_of_another(head: Any, inside: set[int], words: list[Any], align: Aligned, asked: set[str]) -> str:
+    """Rule 1 of `check_answer`: an attribute answer said of another named one than the question's,
+    or a named answer given for an attribute the sentence gives another named one; '' when neither."""
+    named = [m for w in words if w.pos_ == "PROPN" for m in align[w.i] if m.i not in inside]
+    if head.pos_ != "PROPN":  # the answer describes something: "69" in "a 69-year-old philosopher"
+        things = {m.i for w in words if w.pos_ in ("NOUN", "PROPN") for m in align[w.i]}
+        if any(d.i in things for d in _described(head) if d.pos_ in ("NOUN", "PROPN")):
+            return ""  # it describes a thing the question names
+        other = _foreign_name(head, inside, asked)
+        if other is not None and named and all(_separated(head, m) for m in named):
+            return f"'{head.text}' is said of {_name(other)}, not {_name(named[0])}"
+        return ""
+    for w in words:  # the answer names someone: is the question's attribute said of someone else?
+        for m in align[w.i]:
+            if m.i in inside or m.pos_ == "PROPN" or not _separated(head, m):
+                continue
+            other = _foreign_name(m, inside, asked)
+            if other is not None:
+                return f"'{m.text}' is said of {_name(other)}, not {_name(head)}"
+    return ""
+
+
+_NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*")
+
+
+def _runs(context: str) -> list[str]:
+    """The runs of capitalised words in `context` ("Beyoncé Giselle Knowles-Carter", "European Union")."""
+    return _NAME_RUN.findall(context)
+
+
+def _named_in(name: str, context: str) -> bool:
+    """Is `name` in `context`, as a word of a name or as the initials of one ("EU": "European Union")?"""
+    for run in _runs(context):
+        words = [w for w in re.split(r"[\s-]+", run) if w[:1].isupper()]
+        if name in words:
+            return True
+        initials = "".join(w[0] for w in words)
+        if name.isupper() and len(name) >= 2 and name in initials:
+            return True
+    return False
+
+
+def _one_name(a: str, b: str, context: str) -> bool:
+    """Do `a` and `b` occur in one run of capitalised words of `context`: two parts of one name?"""
+    return any(a in words and b in words for words in (re.split(r"[\s-]+", r) for r in _runs(context)))
+
+
+def check_answer(question: str, sentence: str, start: int, end: int, context: str = "") -> ClaimVerdict:
+    """Does `sentence` give `sentence[start:end]` as the answer to `question`, or does it say it of
+    someone or something else? The span must be verbatim already (rag.readers.llm.short_answer); this
+    reads how it is attached, with the same parse as `check_claim`, and rejects only on evidence:
+
+    1. the span and a word of the question sit in different conjuncts of a list or coordination ("How
+       old is Igor Losik?" -> "69" from "Matskevich, a 69-year-old philosopher; Igor Losik, a
+       journalist; ..."), and no other place in the sentence joins them;
+    2. the question names who does it ("did the EU ease ...": a proper noun before the question's verb,
+       which the sentence has too), that name is nowhere in the sentence, a clause holding the span has
+       another named agent, and the name is in `context` (the passages the sentence came from), never
+       as a part of the agent's name there ("Which airline did the European Union ease sanctions on?"
+       -> "Belavia" from "the United States agree to ease sanctions on ... Belavia"). A name the
+       passages never use may be another name for the agent ("Washington" for "the United States"),
+       and two parts of one name ("Beyoncé Giselle Knowles-Carter") are one person. The other sentences
+       of `context` holding the same answer are read for this too: "The easing of sanctions on Belavia
+       ... signals a willingness" names no one, but "the United States agree to ease sanctions on
+       Belavia" does.
+
+    Words of the question the sentence does not have are not evidence against the answer by themselves:
+    a sentence answers "How many people were freed?" with "52 political prisoners were released".
+
+    >>> s = "Vladimir Matskevich, a 69-year-old philosopher; Igor Losik, a journalist; and others were freed."
+    >>> check_answer("How old is Igor Losik?", s, s.index("69"), s.index("69") + 2).reason
+    "'69' is said of Vladimir Matskevich, not Igor Losik"
+    >>> check_answer("Who is a journalist?", s, 0, s.index(",")).reason
+    "'journalist' is said of Igor Losik, not Vladimir Matskevich"
+    >>> check_answer("How old is Matskevich?", s, s.index("69"), s.index("69") + 2).supported
+    True
+    >>> s = "The deal saw the United States agree to ease sanctions on the airline, Belavia."
+    >>> c = "The European Union's response has been measured. " + s
+    >>> at = s.index("Belavia")
+    >>> check_answer("Which airline did the EU ease sanctions on?", s, at, at + 7, c).reason
+    'it says United States did it, not EU'
+    >>> check_answer("Which airline did the US ease sanctions on?", s, at, at + 7, c).supported
+    True
+    >>> t = "The easing of sanctions on Belavia signals a willingness to engage."
+    >>> check_answer("Which airline did the EU ease sanctions on?", t, 27, 34, c + " " + t).reason
+    'it says United States did it, not EU'
+    """
+    q = parse(question)
+    words = [t for t in q if _is_content(t) and t.lower_ not in _WH]
+    sent = parse(sentence)
+    span = _span_tokens(sent, start, end)
+    if not span:
+        return ClaimVerdict(True)
+    head = _span_head(span)
+    inside = {t.i for t in span}
+    align = _align(words, sent)
+    reason = _said_of_another(head, inside, words, align, _all_keys(q))
+    if reason:
+        return ClaimVerdict(False, reason)
+    reason = _done_by_another(q, words, sent, span, context)
+    if reason:
+        return ClaimVerdict(False, reason)
+    answer = sentence[start:end]
+    for _, other in _quote_sentences([context]):  # the same answer where the passages say who did it
+        at = (
+            re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", other)
+            if other.strip() != sentence.strip()
+            else None
+        )
+        if at is not None:
+            there = parse(other)
+            reason = _done_by_another(q, words, there, _span_tokens(there, at.start(), at.end()), context)
+            if reason:
+                return ClaimVerdict(False, reason)
+    return ClaimVerdict(True)
+
+
+def _done_by_another(q: Any, words: list[Any], sent: Any, span: list[Any], context: str) -> str:
+    """Rule 2 of `check_answer`: the sentence gives the doing to another named agent than the
+    question's; '' when it does not (or cannot tell)."""
+    if not span:
+        return ""
+    head = _span_head(span)
+    inside = {t.i for t in span}
+    align = _align(words, sent)
+    asked = [
+        t
+        for t in words
+        if t.pos_ == "PROPN" and t.text[:1].isupper() and not align[t.i] and _named_in(t.text, context)
+    ]
+    in_question = _all_keys(q)
+    node = head
+    while asked and node.head.i != node.i:  # the clauses the answer sits in, innermost first
+        node = node.head
+        if not _is_clause_head(node):
+            continue
+        verbs = [w for w in words if any(m.i == node.i for m in align[w.i])]  # the question's own verb
+        subjects = [a for a in asked if verbs and a.i < verbs[0].i]  # "did the EU ease ...": before it
+        agent, _ = _roles(node)
+        named = _named_words(agent) if agent is not None else []
+        if (
+            agent is not None
+            and subjects
+            and named
+            and not any(n.i in inside or _keys(n) & in_question for n in named)
+            and not any(_one_name(a.text, n.text, context) for a in subjects for n in named)
+        ):
+            return f"it says {_name(agent)} did it, not {_name(subjects[0])}"
+    return ""

@@ -37,7 +37,7 @@ from rag.config import Settings
 from rag.readers.base import Fallback, Source, abstain
 from rag.readers.llm.answerability import Calibration, Signals, load_calibration
 from rag.readers.llm.backends import ChatBackend, LLMError, Message, backend_for
-from rag.readers.llm.claims import ParserMissing
+from rag.readers.llm.claims import ParserMissing, check_answer
 from rag.readers.llm.grounding import Verdict, verify_reply
 from rag.readers.llm.model_files import ModelFileError
 from rag.readers.llm.passages import Numbered, number_passages
@@ -109,6 +109,7 @@ class Written:
     reply: str
     short: ShortAnswer | None
     verdicts: tuple[Verdict, ...]
+    objections: tuple[str, ...] = ()  # why the reply's short answer, verbatim where it stands, was not kept
 
 
 class LLMReader:
@@ -193,6 +194,13 @@ class LLMReader:
         if self.on_signals:
             self.on_signals(signals)
         confidence = calibration.probability(signals)
+        if written is not None and written.objections and not any(v.supported for v in written.verdicts):
+            # the span the model chose is the passages' answer to another question (someone else's age,
+            # another agent's deed): they do not say what was asked
+            refusal = self._abstain(evidence, confidence, problem=written.objections[0])
+            return dataclasses.replace(
+                refusal, dropped=(Dropped(written.reply.strip(), written.objections[0]),)
+            )
         if written is None or confidence < calibration.threshold:
             t = time.perf_counter()
             correction = self._correction(backend, numbered, question)
@@ -279,9 +287,10 @@ class LLMReader:
         confidence: float,
         correction: Verdict | None = None,
         numbered: Numbered | None = None,
+        problem: str = "",
     ) -> Answer:
         source = Source.of(evidence.store)
-        refusal = abstain(evidence, confidence)
+        refusal = abstain(evidence, confidence, problem=problem)
         if correction is None or numbered is None:
             return dataclasses.replace(refusal, reader=self.name)
         # the passages contradict the question's premise: say what they state instead, cited
@@ -312,8 +321,9 @@ def draft_text(reply: str) -> str:
 
 def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
     """The reply's short answer, kept only when verbatim in a numbered sentence (the one it cites, or on a
-    citation slip the one that holds it, which the answer then cites), and a verdict on each of its
-    sentences (rag.readers.verify), against the numbered sentences."""
+    citation slip the one that holds it, which the answer then cites) at a place where that sentence
+    gives it as the answer to `question` (rag.readers.llm.claims.check_answer: not said of someone
+    else), and a verdict on each of its sentences (rag.readers.verify), against the numbered sentences."""
     parsed = parse_reply(reply)
     verdicts = tuple(verify_reply(parsed.says, numbered.quotes())) if parsed.says else ()
     cited = list(parsed.short_cites) + [n for v in verdicts for n in v.cites]
@@ -321,5 +331,14 @@ def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
     # the others, closest to the question first; the answer then cites the sentence that holds the span
     others = [s.number for s in sorted(numbered.sentences, key=lambda s: -s.dense)]
     located = [(s.number, s.citation.quote, s.citation.start) for s in numbered.sentences]
-    short = locate_short(parsed.short, list(dict.fromkeys(cited + others)), located, question)
-    return Written(reply, short, verdicts)
+    context = " ".join(text for _, text, _ in located)
+    objections: list[str] = []
+
+    def objection(text: str, start: int, end: int) -> str:  # the span read as the answer to the question
+        reason = check_answer(question, text, start, end, context).reason if question else ""
+        if reason:
+            objections.append(reason)
+        return reason
+
+    short = locate_short(parsed.short, list(dict.fromkeys(cited + others)), located, question, objection)
+    return Written(reply, short, verdicts, tuple(dict.fromkeys(objections)) if short is None else ())

@@ -24,7 +24,7 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.readers.llm.grounding import markers
@@ -116,10 +116,19 @@ def fold_map(text: str) -> tuple[str, list[int]]:
 
 
 def find_folded(span: str, text: str) -> tuple[int, int] | None:
-    """Where `span` occurs in `text` after folding, on whole words: (start, end) offsets into `text`."""
+    """Where `span` first occurs in `text` after folding, on whole words: (start, end) offsets into `text`."""
+    return next(find_all_folded(span, text), None)
+
+
+def find_all_folded(span: str, text: str) -> Iterator[tuple[int, int]]:
+    """Every place `span` occurs in `text` after folding, on whole words, in order.
+
+    >>> list(find_all_folded("two", "two Germans, two Latvians"))
+    [(0, 3), (13, 16)]
+    """
     needle = fold_map(trim(span))[0].strip()
     if not needle:
-        return None
+        return
     hay, index = fold_map(text)
     at = hay.find(needle)
     while at >= 0:
@@ -127,13 +136,16 @@ def find_folded(span: str, text: str) -> tuple[int, int] | None:
         before = hay[at - 1] if at > 0 else " "
         after = hay[end] if end < len(hay) else " "
         if not (before.isalnum() and needle[0].isalnum()) and not (after.isalnum() and needle[-1].isalnum()):
-            return index[at], index[end - 1] + 1
+            yield index[at], index[end - 1] + 1
         at = hay.find(needle, at + 1)
-    return None
 
 
 def locate_short(
-    short: str, cited: Sequence[int], sentences: Sequence[tuple[int, str, int]], question: str = ""
+    short: str,
+    cited: Sequence[int],
+    sentences: Sequence[tuple[int, str, int]],
+    question: str = "",
+    objection: Callable[[str, int, int], str] | None = None,
 ) -> ShortAnswer | None:
     """The short answer as document characters, from the first cited sentence that holds it verbatim.
 
@@ -141,7 +153,10 @@ def locate_short(
     (in the order it cites them). When the span is not verbatim but becomes so once words that only
     echo the question are taken off its ends ("Margaret's brother was Edgar Atheling" -> "Edgar
     Atheling" for "Who was Margaret's brother?"), that part is kept: each word taken off is a word of
-    the question or a function word. None when the span is empty, too long, or in no cited sentence.
+    the question or a function word. `objection(text, start, end)` says why the span at text[start:end]
+    does not answer the question ('' when nothing is against it); each place the span occurs is tried
+    in turn ("two" for the Latvians, not the "two" before "Germans"). None when the span is empty, too
+    long, or in no cited sentence at a place without objection.
     """
     if not short or len(short.split()) > MAX_SHORT_WORDS:
         return None
@@ -151,9 +166,9 @@ def locate_short(
             if n not in by_number:
                 continue
             text, offset = by_number[n]
-            found = find_folded(candidate, text)
-            if found is not None:
-                return ShortAnswer(text[found[0] : found[1]], n, offset + found[0], offset + found[1])
+            for start, end in find_all_folded(candidate, text):
+                if objection is None or not objection(text, start, end):
+                    return ShortAnswer(text[start:end], n, offset + start, offset + end)
     return None
 
 

@@ -1,0 +1,131 @@
+"""How often the short-answer check (rag.readers.llm.claims.check_answer) rejects right answers, and how
+often it catches wrong ones, on data it was not written from. Prints figures.
+
+    python benchmarks/answer_check.py [--squad FILE] [--limit N]
+
+- Right answers: every answerable SQuAD 2.0 question of the public dev split (its first gold span, in the
+  sentence of the paragraph that holds it, the paragraph as context), and every answerable single-turn
+  question of `evals/questions.jsonl` and `evals/new_user.jsonl` whose gold answer is verbatim in its
+  evidence sentence (the article as context; each place the answer occurs is tried, as the reader does).
+  A rejection here is a right answer the LLM reader would no longer show.
+- Wrong answers: for each SQuAD question, the other spans of the same kind in the gold sentence (numbers
+  for a numeric gold answer, runs of capitalised words for a named one), which are not the answer. A
+  rejection here is a wrong answer caught; most wrong spans carry no sign the parse can see, so this rate
+  is a floor of what the check adds, not a recall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rag.config import PROJECT_ROOT, SEED_ARTICLE
+from rag.readers.llm.claims import ClaimVerdict, check_answer
+
+SQUAD = PROJECT_ROOT.parent / "shared" / "benchmarks" / "squad2" / "dev-v2.0-public.json"
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
+NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'-]*)*")
+NUMBER = re.compile(r"\b\d[\d,.]*\b")
+
+
+class Tally:
+    """Right answers kept and rejected (with reasons), per source; wrong spans caught."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[tuple[str, bool]] = collections.Counter()
+        self.reasons: dict[str, list[str]] = collections.defaultdict(list)
+        self.caught = self.wrong = 0
+
+    def right(self, source: str, question: str, answer: str, verdict: ClaimVerdict) -> None:
+        self.counts[source, verdict.supported] += 1
+        if not verdict.supported:
+            self.reasons[source].append(f"{question} -> {answer!r}: {verdict.reason}")
+
+    def print(self) -> None:
+        for source in ("squad", "questions.jsonl", "new_user.jsonl"):
+            kept, rejected = self.counts[source, True], self.counts[source, False]
+            share = kept / max(1, kept + rejected)
+            print(
+                f"{source:16} right answers kept {kept}/{kept + rejected} ({share:.1%}), rejected {rejected}"
+            )
+            for line in self.reasons[source][:12]:
+                print("   ", line)
+        share = self.caught / max(1, self.wrong)
+        print(
+            f"SQuAD wrong spans of the gold answer's kind in its sentence: caught {self.caught}/{self.wrong} "
+            f"({share:.1%})"
+        )
+
+
+def sentences(text: str) -> Iterator[tuple[int, str]]:
+    at = 0
+    for part in SENTENCE_END.split(text):
+        start = text.index(part, at)
+        yield start, part
+        at = start + len(part)
+
+
+def squad(path: Path, limit: int, tally: Tally) -> None:
+    data = json.loads(path.read_text())["data"]
+    rows = [(p["context"], q) for a in data for p in a["paragraphs"] for q in p["qas"] if q["answers"]]
+    for context, q in rows[: limit or None]:
+        gold = q["answers"][0]
+        found = [(o, s) for o, s in sentences(context) if o <= gold["answer_start"] < o + len(s)]
+        if not found or gold["answer_start"] - found[0][0] + len(gold["text"]) > len(found[0][1]):
+            continue
+        offset, sentence = found[0]
+        start = gold["answer_start"] - offset
+        verdict = check_answer(q["question"], sentence, start, start + len(gold["text"]), context)
+        tally.right("squad", q["question"], gold["text"], verdict)
+        text = gold["text"].strip()
+        pattern = NUMBER if NUMBER.fullmatch(text) else NAME if text[:1].isupper() else None
+        for m in pattern.finditer(sentence) if pattern else ():
+            if m.group().lower() in text.lower() or text.lower() in m.group().lower():
+                continue
+            tally.wrong += 1
+            tally.caught += not check_answer(q["question"], sentence, m.start(), m.end(), context).supported
+
+
+def ours(name: str, context: str, tally: Tally) -> None:
+    for line in (PROJECT_ROOT / "evals" / name).read_text().splitlines():
+        row: dict[str, Any] = json.loads(line)
+        if not row.get("answerable") or row.get("history"):
+            continue
+        for sentence in row.get("evidence", []):
+            answer = next((a for a in row.get("answers", []) if a in sentence), None)
+            if answer is None:
+                continue
+            starts = [m.start() for m in re.finditer(re.escape(answer), sentence)]
+            verdicts = [check_answer(row["question"], sentence, s, s + len(answer), context) for s in starts]
+            tally.right(
+                name, row["question"], answer, next((v for v in verdicts if v.supported), verdicts[0])
+            )
+            break
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--squad", type=Path, default=SQUAD)
+    parser.add_argument("--limit", type=int, default=0, help="the first N SQuAD questions only")
+    args = parser.parse_args()
+    tally = Tally()
+    t0 = time.perf_counter()
+    squad(args.squad, args.limit, tally)
+    article = (PROJECT_ROOT / "seeds" / SEED_ARTICLE).read_text(encoding="utf-8")
+    for name in ("questions.jsonl", "new_user.jsonl"):
+        ours(name, article, tally)
+    tally.print()
+    print(f"{time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
