@@ -1,5 +1,8 @@
-"""How often the short-answer check (rag.readers.llm.claims.check_answer) rejects right answers, and how
-often it catches wrong ones, on data it was not written from. Prints figures.
+"""How often the LLM reader's short-answer checks reject right answers, and how often they catch wrong
+ones, on data they were not written from. Prints figures.
+
+The checks: the span has the question's shape (rag.readers.llm.answer_shape) and the sentence gives it
+as the answer to the question, not of someone else (rag.readers.llm.claims.check_answer).
 
     python benchmarks/answer_check.py [--squad FILE] [--limit N]
 
@@ -29,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.config import PROJECT_ROOT, SEED_ARTICLE
+from rag.readers.llm.answer_shape import shape_mismatch
 from rag.readers.llm.claims import ClaimVerdict, check_answer
 
 SQUAD = PROJECT_ROOT.parent / "shared" / "benchmarks" / "squad2" / "dev-v2.0-public.json"
@@ -66,6 +70,12 @@ class Tally:
         )
 
 
+def judge(question: str, sentence: str, start: int, end: int, context: str) -> ClaimVerdict:
+    """Both checks, as the reader runs them: the shape first, then the attachment."""
+    misfit = shape_mismatch(question, sentence[start:end])
+    return ClaimVerdict(False, misfit) if misfit else check_answer(question, sentence, start, end, context)
+
+
 def sentences(text: str) -> Iterator[tuple[int, str]]:
     at = 0
     for part in SENTENCE_END.split(text):
@@ -84,7 +94,7 @@ def squad(path: Path, limit: int, tally: Tally) -> None:
             continue
         offset, sentence = found[0]
         start = gold["answer_start"] - offset
-        verdict = check_answer(q["question"], sentence, start, start + len(gold["text"]), context)
+        verdict = judge(q["question"], sentence, start, start + len(gold["text"]), context)
         tally.right("squad", q["question"], gold["text"], verdict)
         text = gold["text"].strip()
         pattern = NUMBER if NUMBER.fullmatch(text) else NAME if text[:1].isupper() else None
@@ -92,7 +102,7 @@ def squad(path: Path, limit: int, tally: Tally) -> None:
             if m.group().lower() in text.lower() or text.lower() in m.group().lower():
                 continue
             tally.wrong += 1
-            tally.caught += not check_answer(q["question"], sentence, m.start(), m.end(), context).supported
+            tally.caught += not judge(q["question"], sentence, m.start(), m.end(), context).supported
 
 
 def ours(name: str, context: str, tally: Tally) -> None:
@@ -105,7 +115,7 @@ def ours(name: str, context: str, tally: Tally) -> None:
             if answer is None:
                 continue
             starts = [m.start() for m in re.finditer(re.escape(answer), sentence)]
-            verdicts = [check_answer(row["question"], sentence, s, s + len(answer), context) for s in starts]
+            verdicts = [judge(row["question"], sentence, s, s + len(answer), context) for s in starts]
             tally.right(
                 name, row["question"], answer, next((v for v in verdicts if v.supported), verdicts[0])
             )

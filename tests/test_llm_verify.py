@@ -582,3 +582,21 @@ def test_a_short_answer_said_of_someone_else_is_not_shown(  # type: ignore[no-un
     else:
         assert not answer.abstained and answer.reader == "llm" and answer.direct_answer == shown
         assert fragment in answer.citations[0].quote
+
+
+def test_a_short_answer_of_the_wrong_kind_gives_the_quotes_instead(engine) -> None:  # type: ignore[no-untyped-def]
+    import copy
+
+    from rag.readers.llm.reader import LLMReader
+
+    question = "Why was Mikalai Khilo arrested?"
+    n = number_of(engine, question, "insulting Lukashenko")
+    scripted = copy.copy(engine)
+    backend = ScriptedBackend(0.9, f"ANSWER: in April 2024 [{n}]")
+    scripted.reader = LLMReader(engine.settings, backend=backend, calibration=ALWAYS_YES)
+    answer = scripted.ask(question)
+    assert not answer.abstained and answer.reader == "extractive" and answer.direct_answer != "in April 2024"
+    assert "'why' question" in answer.reader_note
+    assert [d.reason for d in answer.dropped] == [
+        "a 'why' question is not answered by a date or a number alone"
+    ]

@@ -825,7 +825,16 @@ def _foreign_name(t: Any, inside: set[int], asked: set[str]) -> Any | None:
     )
 
 
-def _said_of_another(head: Any, inside: set[int], words: list[Any], align: Aligned, asked: set[str]) -> str:
+def _in_phrase(t: Any) -> bool:
+    """Is the name `t` is part of inside a prepositional phrase ("cross into Lithuania", "in NY times")?"""
+    while t.dep_ in ("compound", "flat", "amod", "poss") and t.head.i != t.i:
+        t = t.head
+    return bool(t.dep_ == "pobj")
+
+
+def _said_of_another(
+    head: Any, inside: set[int], words: list[Any], align: Aligned, asked: set[str], context: str
+) -> str:
     """Rule 1 of `check_answer`: an attribute answer said of another named one than the question's,
     or a named answer given for an attribute the sentence gives another named one; '' when neither."""
     named = [m for w in words if w.pos_ == "PROPN" for m in align[w.i] if m.i not in inside]
@@ -836,6 +845,14 @@ def _said_of_another(head: Any, inside: set[int], words: list[Any], align: Align
         other = _foreign_name(head, inside, asked)
         if other is not None and named and all(_separated(head, m) for m in named):
             return f"'{head.text}' is said of {_name(other)}, not {_name(named[0])}"
+        # the one asked about is not in the sentence at all, but is in the passages as someone else
+        absent = [
+            w
+            for w in words
+            if w.pos_ == "PROPN" and not align[w.i] and _named_in(w.text, context) and not _in_phrase(w)
+        ]
+        if other is not None and absent and not any(_one_name(w.text, other.text, context) for w in absent):
+            return f"'{head.text}' is said of {_name(other)}, not {_name(absent[0])}"
         return ""
     for w in words:  # the answer names someone: is the question's attribute said of someone else?
         for m in align[w.i]:
@@ -877,9 +894,12 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     someone or something else? The span must be verbatim already (rag.readers.llm.short_answer); this
     reads how it is attached, with the same parse as `check_claim`, and rejects only on evidence:
 
-    1. the span and a word of the question sit in different conjuncts of a list or coordination ("How
-       old is Igor Losik?" -> "69" from "Matskevich, a 69-year-old philosopher; Igor Losik, a
-       journalist; ..."), and no other place in the sentence joins them;
+    1. the span describes someone named other than the one the question names, who is in another
+       conjunct of a list or coordination ("How old is Igor Losik?" -> "69" from "Matskevich, a
+       69-year-old philosopher; Igor Losik, a journalist; ...") or not in the sentence at all but in
+       `context` as someone else ("How old is Lukashenko?" -> the same "69"); or the span names
+       someone and the question's description is said of someone else there ("Who is a journalist?"
+       -> "Vladimir Matskevich");
     2. the question names who does it ("did the EU ease ...": a proper noun before the question's verb,
        which the sentence has too), that name is nowhere in the sentence, a clause holding the span has
        another named agent, and the name is in `context` (the passages the sentence came from), never
@@ -901,6 +921,9 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     "'journalist' is said of Igor Losik, not Vladimir Matskevich"
     >>> check_answer("How old is Matskevich?", s, s.index("69"), s.index("69") + 2).supported
     True
+    >>> c = "President Alexander Lukashenko released them. " + s
+    >>> check_answer("How old is Alexander Lukashenko?", s, s.index("69"), s.index("69") + 2, c).reason
+    "'69' is said of Vladimir Matskevich, not Alexander Lukashenko"
     >>> s = "The deal saw the United States agree to ease sanctions on the airline, Belavia."
     >>> c = "The European Union's response has been measured. " + s
     >>> at = s.index("Belavia")
@@ -921,7 +944,7 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     head = _span_head(span)
     inside = {t.i for t in span}
     align = _align(words, sent)
-    reason = _said_of_another(head, inside, words, align, _all_keys(q))
+    reason = _said_of_another(head, inside, words, align, _all_keys(q), context)
     if reason:
         return ClaimVerdict(False, reason)
     reason = _done_by_another(q, words, sent, span, context)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from rag.config import Settings
 from rag.readers.base import Fallback, Source, abstain
+from rag.readers.llm.answer_shape import shape_mismatch
 from rag.readers.llm.answerability import Calibration, Signals, load_calibration
 from rag.readers.llm.backends import ChatBackend, LLMError, Message, backend_for
 from rag.readers.llm.claims import ParserMissing, check_answer
@@ -109,7 +110,8 @@ class Written:
     reply: str
     short: ShortAnswer | None
     verdicts: tuple[Verdict, ...]
-    objections: tuple[str, ...] = ()  # why the reply's short answer, verbatim where it stands, was not kept
+    objections: tuple[str, ...] = ()  # the short answer is verbatim, but said of someone or something else
+    misfits: tuple[str, ...] = ()  # the short answer is verbatim, but not the kind of answer asked for
 
 
 class LLMReader:
@@ -244,11 +246,17 @@ class LLMReader:
     ) -> Answer:
         verdicts = written.verdicts
         dropped = tuple(Dropped(v.sentence, v.reason) for v in verdicts if not v.supported)
+        dropped += tuple(Dropped(written.reply.strip(), reason) for reason in written.misfits)
         kept = [v for v in verdicts if v.supported]
         short = written.short
         if not kept and short is None:
             note = "no sentence the model wrote was supported by its quotes"
             note = note if verdicts or written.reply.strip() else "the model wrote nothing"
+            note = (
+                f"the model's short answer did not fit the question: {written.misfits[0]}"
+                if written.misfits and not verdicts
+                else note
+            )
             return self._fallback(evidence, note, dropped)
         order: dict[int, int] = {}  # sentence number in the prompt -> quote number in the answer
         if short is not None:
@@ -323,7 +331,9 @@ def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
     """The reply's short answer, kept only when verbatim in a numbered sentence (the one it cites, or on a
     citation slip the one that holds it, which the answer then cites) at a place where that sentence
     gives it as the answer to `question` (rag.readers.llm.claims.check_answer: not said of someone
-    else), and a verdict on each of its sentences (rag.readers.verify), against the numbered sentences."""
+    else) and when it has the question's shape (rag.readers.llm.answer_shape: a count for "how many", a
+    time for "when"), and a verdict on each of its sentences (rag.readers.verify), against the numbered
+    sentences."""
     parsed = parse_reply(reply)
     verdicts = tuple(verify_reply(parsed.says, numbered.quotes())) if parsed.says else ()
     cited = list(parsed.short_cites) + [n for v in verdicts for n in v.cites]
@@ -333,12 +343,21 @@ def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
     located = [(s.number, s.citation.quote, s.citation.start) for s in numbered.sentences]
     context = " ".join(text for _, text, _ in located)
     objections: list[str] = []
+    misfits: list[str] = []
 
     def objection(text: str, start: int, end: int) -> str:  # the span read as the answer to the question
-        reason = check_answer(question, text, start, end, context).reason if question else ""
+        if not question:
+            return ""
+        misfit = shape_mismatch(question, text[start:end])
+        if misfit:
+            misfits.append(misfit)
+            return misfit
+        reason = check_answer(question, text, start, end, context).reason
         if reason:
             objections.append(reason)
         return reason
 
     short = locate_short(parsed.short, list(dict.fromkeys(cited + others)), located, question, objection)
-    return Written(reply, short, verdicts, tuple(dict.fromkeys(objections)) if short is None else ())
+    if short is not None:
+        return Written(reply, short, verdicts)
+    return Written(reply, None, verdicts, tuple(dict.fromkeys(objections)), tuple(dict.fromkeys(misfits)))
