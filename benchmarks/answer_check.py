@@ -8,9 +8,9 @@ as the answer to the question, not of someone else (rag.readers.llm.claims.check
 
 - Right answers: every answerable SQuAD 2.0 question of the public dev split (its first gold span, in the
   sentence of the paragraph that holds it, the paragraph as context), and every answerable single-turn
-  question of `evals/questions.jsonl` and `evals/new_user.jsonl` whose gold answer is verbatim in its
-  evidence sentence (the article as context; each place the answer occurs is tried, as the reader does).
-  A rejection here is a right answer the LLM reader would no longer show.
+  question of `evals/questions.jsonl`, `evals/new_user.jsonl` and `evals/tempting.jsonl` whose gold answer
+  is verbatim in its evidence sentence (the article as context; each place the answer occurs is tried, as
+  the reader does). A rejection here is a right answer the LLM reader would no longer show.
 - Wrong answers: for each SQuAD question, the other spans of the same kind in the gold sentence (numbers
   for a numeric gold answer, runs of capitalised words for a named one), which are not the answer. A
   rejection here is a wrong answer caught; most wrong spans carry no sign the parse can see, so this rate
@@ -55,7 +55,7 @@ class Tally:
             self.reasons[source].append(f"{question} -> {answer!r}: {verdict.reason}")
 
     def print(self) -> None:
-        for source in ("squad", "questions.jsonl", "new_user.jsonl"):
+        for source in ("squad", "questions.jsonl", "new_user.jsonl", "tempting.jsonl"):
             kept, rejected = self.counts[source, True], self.counts[source, False]
             share = kept / max(1, kept + rejected)
             print(
@@ -131,7 +131,7 @@ def main() -> None:
     t0 = time.perf_counter()
     squad(args.squad, args.limit, tally)
     article = (PROJECT_ROOT / "seeds" / SEED_ARTICLE).read_text(encoding="utf-8")
-    for name in ("questions.jsonl", "new_user.jsonl"):
+    for name in ("questions.jsonl", "new_user.jsonl", "tempting.jsonl"):
         ours(name, article, tally)
     tally.print()
     print(f"{time.perf_counter() - t0:.0f} s")
