@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -37,8 +37,19 @@ def is_squad_path(path: Path | None) -> bool:
 
 
 def run_eval(settings: Settings, options: EvalOptions) -> int:
-    """Run, report, print each missed target; 1 when a target missed under --strict, else 0."""
+    """Run, report, print each missed target; 1 when a target missed under --strict, else 0.
+
+    With the LLM reader, the extractive reader answers the same questions first (its report in the
+    output folder's `extractive/`; it takes seconds), and the two readers' figures are printed side by
+    side: a reader is judged against the one it would replace."""
+    beside: Sequence[TargetCheck] = ()
+    if settings.reader == "llm":
+        print("the extractive reader on the same questions, to stand beside the LLM reader:")
+        beside = _run(settings.replace(reader="extractive"), replace(options, out=_beside_folder(options)))
+        print()
     checks = _run(settings, options)
+    if beside:
+        print(side_by_side(checks, beside))
     misses = [c for c in checks if not c.met]
     for miss in misses:
         print(miss.miss_line())
@@ -46,6 +57,33 @@ def run_eval(settings: Settings, options: EvalOptions) -> int:
         print(f"error: {len(misses)} target(s) missed (--strict)", file=sys.stderr)
         return EXIT_MISSED
     return 0
+
+
+def _beside_folder(options: EvalOptions) -> Path:
+    if options.out is not None:
+        return Path(options.out) / "extractive"
+    if is_squad_path(options.dataset):
+        from evals.squad.runner import DEFAULT_SQUAD_OUT
+
+        return DEFAULT_SQUAD_OUT / "extractive"
+    from evals.runner import DEFAULT_OUT
+
+    return DEFAULT_OUT / "extractive"
+
+
+def side_by_side(llm: Sequence[TargetCheck], extractive: Sequence[TargetCheck]) -> str:
+    """The two readers' figures on each target, one line each.
+
+    >>> print(side_by_side([TargetCheck("f1", ">=", 70, 61.2)], [TargetCheck("f1", ">=", 70, 46.9)]))
+    metric                    llm  extractive  target
+    f1                     61.200      46.900  >= 70
+    """
+    other = {c.name: c.value for c in extractive}
+    lines = [f"{'metric':20} {'llm':>8} {'extractive':>11}  target"]
+    for c in llm:
+        theirs = other.get(c.name, float("nan"))
+        lines.append(f"{c.name:20} {c.value:8.3f} {theirs:11.3f}  {c.op} {c.goal:g}")
+    return "\n".join(lines)
 
 
 class Benchmark(Protocol):

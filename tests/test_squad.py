@@ -269,7 +269,9 @@ def test_strict_through_the_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
     monkeypatch.setattr("evals.command._run", fake_run)
     argv = ["eval", "--strict", "--reader", "llm", "--limit", "3", "--articles", "Normans, Warsaw"]
     assert main(argv) == 1
-    settings, options = seen[0]
+    (beside, beside_options), (settings, options) = seen  # the extractive reader first, to stand beside
+    assert beside.reader == "extractive" and beside_options.out is not None
+    assert beside_options.out.name == "extractive" and beside_options.limit == 3
     assert settings.reader == "llm" and options.limit == 3 and options.articles == ("Normans", "Warsaw")
     assert "missed target NoAns_exact >= 70: the run has no value for it" in capsys.readouterr().out
     assert main(["eval"]) == 0  # the same miss without --strict
