@@ -1,8 +1,9 @@
 """How often the LLM reader's short-answer checks reject right answers, and how often they catch wrong
 ones, on data they were not written from. Prints figures.
 
-The checks: the span has the question's shape (rag.readers.llm.answer_shape) and the sentence gives it
-as the answer to the question, not of someone else (rag.readers.llm.claims.check_answer).
+The checks (rag.readers.llm.short_answer.fit_answer): the span has the question's shape
+(rag.readers.llm.answer_shape), goes with the question's verb (claims.answer_verb_mismatch) and is not
+said of someone else (claims.check_answer).
 
     python benchmarks/answer_check.py [--squad FILE] [--limit N]
 
@@ -32,8 +33,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.config import PROJECT_ROOT, SEED_ARTICLE
-from rag.readers.llm.answer_shape import shape_mismatch
-from rag.readers.llm.claims import ClaimVerdict, check_answer
+from rag.readers.llm.claims import ClaimVerdict
+from rag.readers.llm.short_answer import fit_answer
 
 SQUAD = PROJECT_ROOT.parent / "shared" / "benchmarks" / "squad2" / "dev-v2.0-public.json"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
@@ -48,9 +49,12 @@ class Tally:
         self.counts: collections.Counter[tuple[str, bool]] = collections.Counter()
         self.reasons: dict[str, list[str]] = collections.defaultdict(list)
         self.caught = self.wrong = 0
+        self.refused: collections.Counter[str] = collections.Counter()
 
     def right(self, source: str, question: str, answer: str, verdict: ClaimVerdict) -> None:
         self.counts[source, verdict.supported] += 1
+        if verdict.reason.startswith("refused"):
+            self.refused[source] += 1
         if not verdict.supported:
             self.reasons[source].append(f"{question} -> {answer!r}: {verdict.reason}")
 
@@ -58,8 +62,10 @@ class Tally:
         for source in ("squad", "questions.jsonl", "new_user.jsonl", "tempting.jsonl"):
             kept, rejected = self.counts[source, True], self.counts[source, False]
             share = kept / max(1, kept + rejected)
+            refused = self.refused[source]
             print(
-                f"{source:16} right answers kept {kept}/{kept + rejected} ({share:.1%}), rejected {rejected}"
+                f"{source:16} right answers kept {kept}/{kept + rejected} ({share:.1%}); of those rejected, "
+                f"{refused} refused and {rejected - refused} given the quotes instead"
             )
             for line in self.reasons[source][:12]:
                 print("   ", line)
@@ -71,9 +77,11 @@ class Tally:
 
 
 def judge(question: str, sentence: str, start: int, end: int, context: str) -> ClaimVerdict:
-    """Both checks, as the reader runs them: the shape first, then the attachment."""
-    misfit = shape_mismatch(question, sentence[start:end])
-    return ClaimVerdict(False, misfit) if misfit else check_answer(question, sentence, start, end, context)
+    """The checks as the reader runs them (rag.readers.llm.short_answer.fit_answer)."""
+    fit = fit_answer(question, sentence, start, end, context)
+    return ClaimVerdict(
+        fit.span is not None, ("refused: " if fit.refuses else "quotes instead: ") + fit.reason
+    )
 
 
 def sentences(text: str) -> Iterator[tuple[int, str]]:

@@ -557,7 +557,7 @@ def test_a_citation_slip_cites_the_sentence_that_holds_the_short_answer(tiny_set
             "Belavia",
             "ease sanctions",
             None,
-            "it says United States did it, not European Union",
+            "it says so of United States, not of European Union",
         ),
         ("Which airline did the US ease sanctions on?", "Belavia", "ease sanctions", "Belavia", None),
         # "two" first occurs before "Germans": the place that answers is the one before "Latvians"

@@ -21,6 +21,12 @@ answer of that kind can be; measured on every answerable SQuAD 2.0 public questi
 ''
 >>> shape_mismatch("Why was it notable?", "on the eve of Zapad-2025")
 ''
+>>> shape_mismatch("On what exact date will it reopen?", "in the very near future")
+'a question for a date needs a date'
+>>> shape_mismatch("How long did Poland keep its border closed?", "six")
+"a 'how long' question needs a duration or a length with its unit"
+>>> shape_mismatch("Which restrictions on Belavia were lifted?", "2021")
+'a question for a restrictions is not answered by a year alone'
 """
 
 from __future__ import annotations
@@ -53,6 +59,35 @@ _WHEN = re.compile(
     rf"^(?:when {_AUX}\b|(?:in |on |by |since )?(?:what|which) (?:year|date|day|month|century|decade|time)\b)"
 )
 _NOT_A_DATE = re.compile(r"^(?:why|who|whom|whose|where)\b")
+# "on what exact date", "which day": a calendar date, not "in the very near future"
+_DATE = re.compile(r"\b(?:what|which) (?:exact |specific |precise )?(?:date|day)\b")
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())  # noqa: SIM905
+# "how long": a duration, with its unit ("four years", "almost a month"), not a bare "six"
+_HOW_LONG = re.compile(r"\bhow long\b")
+# "what restrictions ...?", "which airline ...?": a thing, not a bare year; the nouns that ask for a
+# year or a count are excluded
+_WHAT_NOUN = re.compile(r"^(?:what|which) (?:kind of |type of |specific |exact )?([a-z]+)\b")
+_COUNTING_NOUNS = frozenset(
+    "year years date day month time century decade period era age number percentage percent amount total "  # noqa: SIM905
+    "population figure score count price cost sum value size rate temperature".split()
+)
+
+
+_LENGTHS = frozenset(
+    "mile miles km kilometre kilometres kilometer kilometers metre metres meter meters m ft foot feet "  # noqa: SIM905
+    "inch inches cm mm yard yards long length pages page words".split()
+)
+_YEAR = re.compile(r"1\d{3}|20\d{2}")
+
+
+def _is_bare_year(words: list[str]) -> bool:
+    """A year, perhaps with its month, day and function words ("in 2021", "April 2024")."""
+    content = [w for w in words if w not in stopwords()]
+    return (
+        bool(content)
+        and any(_YEAR.fullmatch(w) for w in content)
+        and all(_YEAR.fullmatch(w) or w in _MONTHS or _NUMBER.fullmatch(w) for w in content)
+    )
 
 
 def _words(span: str) -> list[str]:
@@ -82,13 +117,20 @@ def shape_mismatch(question: str, span: str) -> str:
         return f"a '{_HOW_MANY.search(q).group()}' question needs a number or an amount"  # type: ignore[union-attr]
     if _WHEN.match(q) and not any(_is_time(w) for w in words):
         return "a 'when' question needs a time"
+    if _DATE.search(q) and not any(_is_number(w) or w in _MONTHS or w in _WEEKDAYS for w in words):
+        return "a question for a date needs a date"
+    content = [w for w in words if w not in stopwords()]
+    if _HOW_LONG.search(q) and content and all(_is_number(w) and not _YEAR.fullmatch(w) for w in content):
+        return (
+            "a 'how long' question needs a duration or a length with its unit"  # "six"; "since 1994" is one
+        )
+    what = _WHAT_NOUN.match(q)
+    noun = what.group(1) if what else ""
+    if noun and not re.fullmatch(_AUX, noun) and noun not in _COUNTING_NOUNS and _is_bare_year(words):
+        return f"a question for a {noun} is not answered by a year alone"
     m = _NOT_A_DATE.match(q)
-    if m:
-        content = [w for w in words if w not in stopwords()]
-        if (
-            content
-            and all(_is_time(w) for w in content)
-            and any(_is_number(w) or w in _MONTHS for w in content)
-        ):
-            return f"a '{m.group()}' question is not answered by a date or a number alone"
+    if m and (
+        content and all(_is_time(w) for w in content) and any(_is_number(w) or w in _MONTHS for w in content)
+    ):
+        return f"a '{m.group()}' question is not answered by a date or a number alone"
     return ""

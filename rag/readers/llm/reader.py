@@ -35,14 +35,13 @@ from dataclasses import dataclass
 
 from rag.config import Settings
 from rag.readers.base import Fallback, Source, abstain
-from rag.readers.llm.answer_shape import shape_mismatch
 from rag.readers.llm.answerability import Calibration, Signals, load_calibration
 from rag.readers.llm.backends import ChatBackend, LLMError, Message, backend_for
-from rag.readers.llm.claims import ParserMissing, check_answer
+from rag.readers.llm.claims import ParserMissing
 from rag.readers.llm.grounding import Verdict, verify_reply
 from rag.readers.llm.model_files import ModelFileError
 from rag.readers.llm.passages import Numbered, number_passages
-from rag.readers.llm.short_answer import ShortAnswer, locate_short, parse_reply
+from rag.readers.llm.short_answer import ShortAnswer, fit_answer, locate_short, parse_reply
 from rag.readers.overview import overview_citations
 from rag.retrieve import Evidence
 from rag.types import Answer, Citation, Dropped
@@ -345,19 +344,14 @@ def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
     objections: list[str] = []
     misfits: list[str] = []
 
-    def objection(text: str, start: int, end: int) -> str:  # the span read as the answer to the question
+    def fit(text: str, start: int, end: int) -> tuple[int, int] | None:  # the span as the question's answer
         if not question:
-            return ""
-        misfit = shape_mismatch(question, text[start:end])
-        if misfit:
-            misfits.append(misfit)
-            return misfit
-        reason = check_answer(question, text, start, end, context).reason
-        if reason:
-            objections.append(reason)
-        return reason
+            return start, end
+        verdict = fit_answer(question, text, start, end, context)
+        (objections if verdict.refuses else misfits).extend([verdict.reason] if verdict.reason else [])
+        return verdict.span
 
-    short = locate_short(parsed.short, list(dict.fromkeys(cited + others)), located, question, objection)
+    short = locate_short(parsed.short, list(dict.fromkeys(cited + others)), located, question, fit)
     if short is not None:
         return Written(reply, short, verdicts)
     return Written(reply, None, verdicts, tuple(dict.fromkeys(objections)), tuple(dict.fromkeys(misfits)))

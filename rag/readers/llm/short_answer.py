@@ -27,6 +27,8 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from rag.readers.llm.answer_shape import shape_mismatch
+from rag.readers.llm.claims import answer_verb_mismatch, check_answer
 from rag.readers.llm.grounding import markers
 
 _NUMBER_WORDS = {
@@ -125,6 +127,8 @@ def find_all_folded(span: str, text: str) -> Iterator[tuple[int, int]]:
 
     >>> list(find_all_folded("two", "two Germans, two Latvians"))
     [(0, 3), (13, 16)]
+    >>> list(find_all_folded("1", "more than 1,000 remain")), list(find_all_folded("1", "1, 2 and 3"))
+    ([], [(0, 1)])
     """
     needle = fold_map(trim(span))[0].strip()
     if not needle:
@@ -135,7 +139,13 @@ def find_all_folded(span: str, text: str) -> Iterator[tuple[int, int]]:
         end = at + len(needle)
         before = hay[at - 1] if at > 0 else " "
         after = hay[end] if end < len(hay) else " "
-        if not (before.isalnum() and needle[0].isalnum()) and not (after.isalnum() and needle[-1].isalnum()):
+        # a figure is whole too: "1" is not in "1,000", nor "5" in "2.5"
+        before_figure = needle[0].isdigit() and hay[max(0, at - 2) : at][:1].isdigit() and before in ",."
+        after_figure = needle[-1].isdigit() and hay[end + 1 : end + 2].isdigit() and after in ",."
+        alone = not (before.isalnum() and needle[0].isalnum()) and not (
+            after.isalnum() and needle[-1].isalnum()
+        )
+        if alone and not before_figure and not after_figure:
             yield index[at], index[end - 1] + 1
         at = hay.find(needle, at + 1)
 
@@ -145,7 +155,7 @@ def locate_short(
     cited: Sequence[int],
     sentences: Sequence[tuple[int, str, int]],
     question: str = "",
-    objection: Callable[[str, int, int], str] | None = None,
+    fit: Callable[[str, int, int], tuple[int, int] | None] | None = None,
 ) -> ShortAnswer | None:
     """The short answer as document characters, from the first cited sentence that holds it verbatim.
 
@@ -153,10 +163,11 @@ def locate_short(
     (in the order it cites them). When the span is not verbatim but becomes so once words that only
     echo the question are taken off its ends ("Margaret's brother was Edgar Atheling" -> "Edgar
     Atheling" for "Who was Margaret's brother?"), that part is kept: each word taken off is a word of
-    the question or a function word. `objection(text, start, end)` says why the span at text[start:end]
-    does not answer the question ('' when nothing is against it); each place the span occurs is tried
-    in turn ("two" for the Latvians, not the "two" before "Germans"). None when the span is empty, too
-    long, or in no cited sentence at a place without objection.
+    the question or a function word. `fit(text, start, end)` reads the span at text[start:end] as the
+    answer to the question: it gives the (start, end) to show (the same, or the span widened to a word
+    it needs: "four" -> "four years") or None when the span does not answer it there; each place the
+    span occurs is tried in turn ("two" for the Latvians, not the "two" before "Germans"). None when
+    the span is empty, too long, or in no cited sentence at a place that fits.
     """
     if not short or len(short.split()) > MAX_SHORT_WORDS:
         return None
@@ -166,8 +177,10 @@ def locate_short(
             if n not in by_number:
                 continue
             text, offset = by_number[n]
-            for start, end in find_all_folded(candidate, text):
-                if objection is None or not objection(text, start, end):
+            for found in find_all_folded(candidate, text):
+                kept = found if fit is None else fit(text, *found)
+                if kept is not None:
+                    start, end = kept
                     return ShortAnswer(text[start:end], n, offset + start, offset + end)
     return None
 
@@ -196,3 +209,35 @@ def _bare(word: str) -> str:
     """A word folded and without punctuation at its ends, and without a possessive 's."""
     folded = fold_map(word)[0].strip(".,;:!?\"'()[]")
     return folded[:-2] if folded.endswith("'s") else folded
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A verbatim span read as the answer to the question."""
+
+    span: tuple[int, int] | None  # the (start, end) to show, None when it does not answer the question
+    reason: str = ""  # why not
+    refuses: bool = False  # the sentence says it of someone else: the documents do not answer
+
+
+def fit_answer(question: str, text: str, start: int, end: int, context: str = "") -> Fit:
+    """Does text[start:end] answer `question` where it stands? Its shape first (answer_shape: a "how
+    long" answered "four" gets the word after it when that fixes it, "four years"), then which verb it
+    goes with, then who it is said of (claims.check_answer, with `context` the passages): only the
+    last makes the reader refuse; the others give the quotes instead.
+
+    >>> s = "Khilo was sentenced in January 2025 to four years in a penal colony."
+    >>> fit_answer("How long a sentence did Khilo get?", s, s.index("four"), s.index("four") + 4).span
+    (39, 49)
+    """
+    misfit = shape_mismatch(question, text[start:end])
+    if misfit:
+        m = re.match(r"[ \t]+[\w’'-]+", text[end:])  # the word after it, on the same line
+        if m is None or shape_mismatch(question, text[start : end + m.end()]):
+            return Fit(None, misfit)
+        end += m.end()
+    misfit = answer_verb_mismatch(question, text, start, end)
+    if misfit:
+        return Fit(None, misfit)
+    reason = check_answer(question, text, start, end, context).reason
+    return Fit(None, reason, refuses=True) if reason else Fit((start, end))
