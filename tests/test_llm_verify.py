@@ -562,6 +562,10 @@ def test_a_citation_slip_cites_the_sentence_that_holds_the_short_answer(tiny_set
         ("Which airline did the US ease sanctions on?", "Belavia", "ease sanctions", "Belavia", None),
         # "two" first occurs before "Germans": the place that answers is the one before "Latvians"
         ("How many Latvians were freed?", "two", "two Latvians", "two", None),
+        # a figure the question takes as given that no passage holds
+        ("Who was freed in the 2026 exchange?", "Julia Fenner", "Julia Fenner", None, "'2026' is in none"),
+        # "four" alone does not say how long; the word after it does
+        ("How long a sentence did Mikalai Khilo receive?", "four", "four years", "four years", None),
     ],
 )
 def test_a_short_answer_said_of_someone_else_is_not_shown(  # type: ignore[no-untyped-def]
@@ -578,7 +582,7 @@ def test_a_short_answer_said_of_someone_else_is_not_shown(  # type: ignore[no-un
     answer = scripted.ask(question)
     if shown is None:
         assert answer.abstained and answer.reader == "llm" and not answer.direct_answer
-        assert refusal in answer.answer and [d.reason for d in answer.dropped] == [refusal]
+        assert refusal in answer.answer and len(answer.dropped) == 1 and refusal in answer.dropped[0].reason
     else:
         assert not answer.abstained and answer.reader == "llm" and answer.direct_answer == shown
         assert fragment in answer.citations[0].quote

@@ -26,7 +26,7 @@ answer of that kind can be; measured on every answerable SQuAD 2.0 public questi
 >>> shape_mismatch("How long did Poland keep its border closed?", "six")
 "a 'how long' question needs a duration or a length with its unit"
 >>> shape_mismatch("Which restrictions on Belavia were lifted?", "2021")
-'a question for a restrictions is not answered by a year alone'
+"a 'which restrictions' question is not answered by a year alone"
 """
 
 from __future__ import annotations
@@ -80,6 +80,12 @@ _LENGTHS = frozenset(
 _YEAR = re.compile(r"1\d{3}|20\d{2}")
 
 
+def is_unit(word: str) -> bool:
+    """Is `word` a unit of time or length ("years", "km") that a bare figure may lack?"""
+    low = word.lower()
+    return low in _LENGTHS or (low in _TIMES and low not in _MONTHS)
+
+
 def _is_bare_year(words: list[str]) -> bool:
     """A year, perhaps with its month, day and function words ("in 2021", "April 2024")."""
     content = [w for w in words if w not in stopwords()]
@@ -127,7 +133,7 @@ def shape_mismatch(question: str, span: str) -> str:
     what = _WHAT_NOUN.match(q)
     noun = what.group(1) if what else ""
     if noun and not re.fullmatch(_AUX, noun) and noun not in _COUNTING_NOUNS and _is_bare_year(words):
-        return f"a question for a {noun} is not answered by a year alone"
+        return f"a '{what.group(0)}' question is not answered by a year alone"  # type: ignore[union-attr]
     m = _NOT_A_DATE.match(q)
     if m and (
         content and all(_is_time(w) for w in content) and any(_is_number(w) or w in _MONTHS for w in content)

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from rag.readers.llm.answer_shape import shape_mismatch
+from rag.readers.llm.answer_shape import is_unit, shape_mismatch
 from rag.readers.llm.claims import answer_verb_mismatch, check_answer
 from rag.readers.llm.grounding import markers
 
@@ -232,8 +232,8 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     """
     misfit = shape_mismatch(question, text[start:end])
     if misfit:
-        m = re.match(r"[ \t]+[\w’'-]+", text[end:])  # the word after it, on the same line
-        if m is None or shape_mismatch(question, text[start : end + m.end()]):
+        m = re.match(r"[ \t]+([\w’'-]+)", text[end:])  # the word after it, on the same line: a unit?
+        if m is None or not is_unit(m.group(1)) or shape_mismatch(question, text[start : end + m.end()]):
             return Fit(None, misfit)
         end += m.end()
     misfit = answer_verb_mismatch(question, text, start, end)
