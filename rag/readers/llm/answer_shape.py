@@ -25,6 +25,8 @@ answer of that kind can be; measured on every answerable SQuAD 2.0 public questi
 'a question for a date needs a date'
 >>> shape_mismatch("How long did Poland keep its border closed?", "six")
 "a 'how long' question needs a duration or a length with its unit"
+>>> shape_mismatch("Who presented John Coale with a letter?", "Coale")
+"the answer only repeats the question's words"
 >>> shape_mismatch("Which restrictions on Belavia were lifted?", "2021")
 "a 'which restrictions' question is not answered by a year alone"
 """
@@ -59,6 +61,9 @@ _WHEN = re.compile(
     rf"^(?:when {_AUX}\b|(?:in |on |by |since )?(?:what|which) (?:year|date|day|month|century|decade|time)\b)"
 )
 _NOT_A_DATE = re.compile(r"^(?:why|who|whom|whose|where)\b")
+_WHAT_DID = re.compile(r"^what (?:did|does|do)\b")
+# a question that offers its answers ("X or Y?") or asks yes or no may be answered in its own words
+_CHOICE = re.compile(rf"\bor\b|^{_AUX}\b")
 # "on what exact date", "which day": a calendar date, not "in the very near future"
 _DATE = re.compile(r"\b(?:what|which) (?:exact |specific |precise )?(?:date|day)\b")
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())  # noqa: SIM905
@@ -134,6 +139,11 @@ def shape_mismatch(question: str, span: str) -> str:
     noun = what.group(1) if what else ""
     if noun and not re.fullmatch(_AUX, noun) and noun not in _COUNTING_NOUNS and _is_bare_year(words):
         return f"a '{what.group(0)}' question is not answered by a year alone"  # type: ignore[union-attr]
+    if _WHAT_DID.match(q) and _is_bare_year(words):  # "What did Kallas tell Reuters?" -> "2024"
+        return "a 'what did' question is not answered by a year alone"
+    asked = set(_words(q))
+    if content and all(w in asked for w in content) and not _CHOICE.search(q):
+        return "the answer only repeats the question's words"  # "Who presented Coale ...?" -> "Coale"
     m = _NOT_A_DATE.match(q)
     if m and (
         content and all(_is_time(w) for w in content) and any(_is_number(w) or w in _MONTHS for w in content)

@@ -885,9 +885,10 @@ def _said_of_another(
 _NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*")
 
 
+@lru_cache(maxsize=8)
 def _runs(context: str) -> list[str]:
     """The runs of capitalised words in `context` ("Beyoncé Giselle Knowles-Carter", "European Union")."""
-    return _NAME_RUN.findall(context)
+    return list(_NAME_RUN.findall(context))
 
 
 def _named_in(name: str, context: str) -> bool:
@@ -960,9 +961,11 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
        someone and the question's description is said of someone else there ("Who is a journalist?"
        -> "Vladimir Matskevich");
     2. the question names who does it or has it done ("did the EU ease ...", "was Fenner sentenced": a
-       proper noun before the question's verb, which the sentence has too), that name is nowhere in the
-       sentence, a clause holding the span has another named subject, and the name is in `context`
-       (the passages the sentence came from), never as a part of that subject's name there ("Which
+       proper noun before the question's verb, which the sentence has too), a clause holding the span
+       has another named subject, and the question's name is in another clause of the sentence ("Which
+       parts of its airspace did Poland restrict?" -> "Poland closed its borders, while Latvia restricted
+       parts of its airspace") or nowhere in it but in `context` (the passages and their documents),
+       never as a part of that subject's name there ("Which
        airline did the European Union ease sanctions on?" -> "Belavia" from "the United States agree
        to ease sanctions on ... Belavia"). A name the passages never use may be another name for the
        subject ("Washington" for "the United States"),
@@ -1015,7 +1018,7 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     if reason:
         return ClaimVerdict(False, reason)
     answer = sentence[start:end]
-    for _, other in _quote_sentences([context]):  # the same answer where the passages say who did it
+    for other in _context_sentences(context):  # the same answer where the passages say who did it
         at = (
             re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", other)
             if other.strip() != sentence.strip()
@@ -1037,15 +1040,17 @@ def _done_by_another(q: Any, words: list[Any], sent: Any, span: list[Any], conte
     head = _span_head(span)
     inside = {t.i for t in span}
     align = _align(words, sent)
+    # the question's names: nowhere in the sentence but in the documents, or in the sentence (then the
+    # clause holding the answer has another subject: "Poland closed ..., while Latvia restricted ...")
     asked = [
         t
         for t in words
-        if t.pos_ == "PROPN" and t.text[:1].isupper() and not align[t.i] and _named_in(t.text, context)
+        if t.pos_ == "PROPN"
+        and t.text[:1].isupper()
+        and (any(_is_subject(m) for m in align[t.i]) if align[t.i] else _named_in(t.text, context))
     ]
     in_question = _all_keys(q)
-    node = head
-    while asked and node.head.i != node.i:  # the clauses the answer sits in, innermost first
-        node = node.head
+    for node in [head, *head.ancestors] if asked else []:  # the clauses the answer sits in, innermost first
         if not _is_clause_head(node):
             continue
         verbs = [w for w in words if any(m.i == node.i for m in align[w.i])]  # the question's own verb
@@ -1075,10 +1080,22 @@ def _names_a_doer(t: Any) -> bool:
     return t.pos_ == "PROPN" and not modifier and not _in_phrase(t)
 
 
-def _figures(text: str) -> set[str]:
+def _is_subject(t: Any) -> bool:
+    """Is `t` (part of) the subject of a clause ("Poland, citing security concerns, promptly closed")?"""
+    while t.dep_ in ("compound", "flat") and t.head.i != t.i:
+        t = t.head
+    return bool(t.dep_ in _SUBJECTS)
+
+
+def _figures(text: str) -> frozenset[str]:
     """The values of the figures in `text` ("1,000" -> "1000", "six" -> "6")."""
     words = re.findall(r"\d[\d,.]*\d|\d|[A-Za-z]+", text)
-    return {v for w in words if (v := _number(w.rstrip(".,"))) is not None}
+    return frozenset(v for w in words if (v := _number(w.rstrip(".,"))) is not None)
+
+
+@lru_cache(maxsize=8)
+def _context_sentences(context: str) -> tuple[str, ...]:
+    return tuple(sentence for _, sentence in _quote_sentences([context]))
 
 
 def _unknown_figure(q: Any, context: str) -> str:

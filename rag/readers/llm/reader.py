@@ -190,7 +190,7 @@ class LLMReader:
                     yield draft[shown:]
                     shown = len(draft)
             timings["generate"] = (time.perf_counter() - t) * 1e3
-            written = check_reply(reply, numbered, question)
+            written = check_reply(reply, numbered, question, documents_text(evidence, numbered))
         signals = Signals(p_yes, best.dense, words, float(written is not None and written.short is not None))
         if self.on_signals:
             self.on_signals(signals)
@@ -326,7 +326,19 @@ def draft_text(reply: str) -> str:
     return text[len(label) :].lstrip() if text.upper().startswith(label) else text
 
 
-def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
+CONTEXT_CHARS = 200_000  # how much of the documents the short-answer check reads for names and figures
+
+
+def documents_text(evidence: Evidence, numbered: Numbered) -> str:
+    """The passages, then the text of the documents they come from (up to CONTEXT_CHARS): where the
+    short-answer check looks for the names and figures a question takes as given."""
+    passages = " ".join(s.citation.quote for s in numbered.sentences)
+    docs = dict.fromkeys(s.citation.doc_id for s in numbered.sentences)
+    texts = [evidence.store.documents[d].text for d in docs if d in evidence.store.documents]
+    return (passages + "\n" + "\n".join(texts))[:CONTEXT_CHARS]
+
+
+def check_reply(reply: str, numbered: Numbered, question: str = "", context: str = "") -> Written:
     """The reply's short answer, kept only when verbatim in a numbered sentence (the one it cites, or on a
     citation slip the one that holds it, which the answer then cites) at a place where that sentence
     gives it as the answer to `question` (rag.readers.llm.claims.check_answer: not said of someone
@@ -340,7 +352,7 @@ def check_reply(reply: str, numbered: Numbered, question: str = "") -> Written:
     # the others, closest to the question first; the answer then cites the sentence that holds the span
     others = [s.number for s in sorted(numbered.sentences, key=lambda s: -s.dense)]
     located = [(s.number, s.citation.quote, s.citation.start) for s in numbered.sentences]
-    context = " ".join(text for _, text, _ in located)
+    context = context or " ".join(text for _, text, _ in located)
     objections: list[str] = []
     misfits: list[str] = []
 
