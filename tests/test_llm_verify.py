@@ -562,6 +562,14 @@ def test_a_citation_slip_cites_the_sentence_that_holds_the_short_answer(tiny_set
         ("Which airline did the US ease sanctions on?", "Belavia", "ease sanctions", "Belavia", None),
         # "two" first occurs before "Germans": the place that answers is the one before "Latvians"
         ("How many Latvians were freed?", "two", "two Latvians", "two", None),
+        # the question's subject is in the sentence, but the clause that holds the answer has another
+        (
+            "Which parts of its airspace did Poland restrict?",
+            "restricted parts of its airspace",
+            "restricted parts of its airspace",
+            None,
+            "it says so of Latvia, not of Poland",
+        ),
         # a figure the question takes as given that no passage holds
         ("Who was freed in the 2026 exchange?", "Julia Fenner", "Julia Fenner", None, "'2026' is in none"),
         # "four" alone does not say how long; the word after it does
