@@ -908,6 +908,33 @@ def _one_name(a: str, b: str, context: str) -> bool:
     return any(a in words and b in words for words in (re.split(r"[\s-]+", r) for r in _runs(context)))
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """A span of a sentence read against a question: both parses, the span's tokens and head, and the
+    sentence's tokens each content word of the question matches."""
+
+    q: Any  # the question's parse
+    words: list[Any]  # its content words, without the wh-words
+    sent: Any  # the sentence's parse
+    span: list[Any]  # the span's tokens (empty when the span covers no word)
+    align: Aligned
+
+    @property
+    def head(self) -> Any:
+        return _span_head(self.span)
+
+    @property
+    def inside(self) -> set[int]:
+        return {t.i for t in self.span}
+
+
+def _read(question: str, sentence: str, start: int, end: int) -> _Reading:
+    q = parse(question)
+    words = [t for t in q if _is_content(t) and t.lower_ not in _WH]
+    sent = parse(sentence)
+    return _Reading(q, words, sent, _span_tokens(sent, start, end), _align(words, sent))
+
+
 def answer_verb_mismatch(question: str, sentence: str, start: int, end: int) -> str:
     """Why `sentence[start:end]` is not the answer to `question` though the sentence has the question's
     verb: the span is a circumstance (a date, a figure, a place) of another verb coordinated with it
@@ -922,15 +949,10 @@ def answer_verb_mismatch(question: str, sentence: str, start: int, end: int) -> 
     >>> answer_verb_mismatch("When was Khilo sentenced?", s, s.index("Jan"), s.index("Jan") + 12)
     ''
     """
-    q = parse(question)
-    words = [t for t in q if _is_content(t) and t.lower_ not in _WH]
-    sent = parse(sentence)
-    span = _span_tokens(sent, start, end)
-    if not span:
+    r = _read(question, sentence, start, end)
+    if not r.span:
         return ""
-    head = _span_head(span)
-    inside = {t.i for t in span}
-    align = _align(words, sent)
+    head, inside, words, align = r.head, r.inside, r.words, r.align
     verbs = [
         m for w in words if w.pos_ == "VERB" for m in align[w.i] if m.pos_ == "VERB" and m.i not in inside
     ]
@@ -1000,21 +1022,15 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     >>> check_answer("Which airline did the European Union ease sanctions on?", t, 27, 34, c + " " + t).reason
     'it says so of United States, not of European Union'
     """
-    q = parse(question)
-    words = [t for t in q if _is_content(t) and t.lower_ not in _WH]
-    if context and (reason := _unknown_figure(q, context)):
+    r = _read(question, sentence, start, end)
+    if context and (reason := _unknown_figure(r.q, context)):
         return ClaimVerdict(False, reason)
-    sent = parse(sentence)
-    span = _span_tokens(sent, start, end)
-    if not span:
+    if not r.span:
         return ClaimVerdict(True)
-    head = _span_head(span)
-    inside = {t.i for t in span}
-    align = _align(words, sent)
-    reason = _said_of_another(head, inside, words, align, _all_keys(q), context)
+    reason = _said_of_another(r.head, r.inside, r.words, r.align, _all_keys(r.q), context)
     if reason:
         return ClaimVerdict(False, reason)
-    reason = _done_by_another(q, words, sent, span, context)
+    reason = _done_by_another(r, context)
     if reason:
         return ClaimVerdict(False, reason)
     answer = sentence[start:end]
@@ -1025,21 +1041,18 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
             else None
         )
         if at is not None:
-            there = parse(other)
-            reason = _done_by_another(q, words, there, _span_tokens(there, at.start(), at.end()), context)
+            reason = _done_by_another(_read(question, other, at.start(), at.end()), context)
             if reason:
                 return ClaimVerdict(False, reason)
     return ClaimVerdict(True)
 
 
-def _done_by_another(q: Any, words: list[Any], sent: Any, span: list[Any], context: str) -> str:
+def _done_by_another(r: _Reading, context: str) -> str:
     """Rule 2 of `check_answer`: the sentence gives the doing to another named agent than the
     question's; '' when it does not (or cannot tell)."""
-    if not span:
+    if not r.span:
         return ""
-    head = _span_head(span)
-    inside = {t.i for t in span}
-    align = _align(words, sent)
+    q, words, head, inside, align = r.q, r.words, r.head, r.inside, r.align
     # the question's names: nowhere in the sentence but in the documents, or in the sentence (then the
     # clause holding the answer has another subject: "Poland closed ..., while Latvia restricted ...")
     asked = [
