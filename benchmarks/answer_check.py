@@ -33,8 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.config import PROJECT_ROOT, SEED_ARTICLE
-from rag.readers.llm.claims import ClaimVerdict
-from rag.readers.llm.short_answer import fit_answer
+from rag.readers.llm.short_answer import Fit, fit_answer
 
 SQUAD = PROJECT_ROOT.parent / "shared" / "benchmarks" / "squad2" / "dev-v2.0-public.json"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
@@ -51,12 +50,12 @@ class Tally:
         self.caught = self.wrong = 0
         self.refused: collections.Counter[str] = collections.Counter()
 
-    def right(self, source: str, question: str, answer: str, verdict: ClaimVerdict) -> None:
-        self.counts[source, verdict.supported] += 1
-        if verdict.reason.startswith("refused"):
-            self.refused[source] += 1
-        if not verdict.supported:
-            self.reasons[source].append(f"{question} -> {answer!r}: {verdict.reason}")
+    def right(self, source: str, question: str, answer: str, fit: Fit) -> None:
+        self.counts[source, fit.span is not None] += 1
+        self.refused[source] += fit.refuses
+        if fit.span is None:
+            outcome = "refused" if fit.refuses else "quotes instead"
+            self.reasons[source].append(f"{question} -> {answer!r}: {outcome}: {fit.reason}")
 
     def print(self) -> None:
         for source in ("squad", "questions.jsonl", "new_user.jsonl", "tempting.jsonl"):
@@ -74,14 +73,6 @@ class Tally:
             f"SQuAD wrong spans of the gold answer's kind in its sentence: caught {self.caught}/{self.wrong} "
             f"({share:.1%})"
         )
-
-
-def judge(question: str, sentence: str, start: int, end: int, context: str) -> ClaimVerdict:
-    """The checks as the reader runs them (rag.readers.llm.short_answer.fit_answer)."""
-    fit = fit_answer(question, sentence, start, end, context)
-    return ClaimVerdict(
-        fit.span is not None, ("refused: " if fit.refuses else "quotes instead: ") + fit.reason
-    )
 
 
 def sentences(text: str) -> Iterator[tuple[int, str]]:
@@ -102,15 +93,15 @@ def squad(path: Path, limit: int, tally: Tally) -> None:
             continue
         offset, sentence = found[0]
         start = gold["answer_start"] - offset
-        verdict = judge(q["question"], sentence, start, start + len(gold["text"]), context)
-        tally.right("squad", q["question"], gold["text"], verdict)
+        fit = fit_answer(q["question"], sentence, start, start + len(gold["text"]), context)
+        tally.right("squad", q["question"], gold["text"], fit)
         text = gold["text"].strip()
         pattern = NUMBER if NUMBER.fullmatch(text) else NAME if text[:1].isupper() else None
         for m in pattern.finditer(sentence) if pattern else ():
             if m.group().lower() in text.lower() or text.lower() in m.group().lower():
                 continue
             tally.wrong += 1
-            tally.caught += not judge(q["question"], sentence, m.start(), m.end(), context).supported
+            tally.caught += fit_answer(q["question"], sentence, m.start(), m.end(), context).span is None
 
 
 def ours(name: str, context: str, tally: Tally) -> None:
@@ -123,10 +114,8 @@ def ours(name: str, context: str, tally: Tally) -> None:
             if answer is None:
                 continue
             starts = [m.start() for m in re.finditer(re.escape(answer), sentence)]
-            verdicts = [judge(row["question"], sentence, s, s + len(answer), context) for s in starts]
-            tally.right(
-                name, row["question"], answer, next((v for v in verdicts if v.supported), verdicts[0])
-            )
+            fits = [fit_answer(row["question"], sentence, s, s + len(answer), context) for s in starts]
+            tally.right(name, row["question"], answer, next((f for f in fits if f.span), fits[0]))
             break
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 # number words by value (SMALL_NUMBERS[4] == "four") and ordinals by position (SMALL_ORDINALS[4] == "fourth")
 SMALL_NUMBERS = [
     "zero",

@@ -345,17 +345,24 @@ def test_the_extractive_overview_quotes_the_lead_and_central_sentences(tiny_sett
 # ---------------------------------------------------------------- the short answer, checked in code
 
 
+def _tiny_answer(tiny_settings: Settings, fake_embedder, question: str, fragment: str, reply: str):  # type: ignore[no-untyped-def]
+    """(engine, answer) for `question` on the tiny corpus, the model replying `reply` with {n} the number
+    of the sentence holding `fragment`."""
+    backend = ScriptedBackend(0.9, "")
+    engine = _engine(tiny_settings, fake_embedder, backend)
+    backend.reply = reply.format(n=number_of(engine, question, fragment))
+    return engine, engine.ask(question)
+
+
+VILLAGE = "Which village did the winning crew come from?"
+VILLAGE_SAYS = "\nSAYS: The winning crew came from the village of Lower Brook [{n}]."
+
+
 def test_a_short_answer_verbatim_in_its_cited_sentence_leads_the_answer(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     from rag.cite import verify
 
-    backend = ScriptedBackend(0.9, "")
-    engine = _engine(tiny_settings, fake_embedder, backend)
-    question = "Which village did the winning crew come from?"
-    n = number_of(engine, question, "Lower Brook")
-    backend.reply = (
-        f"ANSWER: lower  brook [{n}]\nSAYS: The winning crew came from the village of Lower Brook [{n}]."
-    )
-    answer = engine.ask(question)
+    reply = "ANSWER: lower  brook [{n}]" + VILLAGE_SAYS
+    engine, answer = _tiny_answer(tiny_settings, fake_embedder, VILLAGE, "Lower Brook", reply)
     assert answer.reader == "llm" and not answer.abstained
     assert answer.direct_answer == "Lower Brook"  # the document's characters, not the model's
     assert answer.answer.startswith(
@@ -376,14 +383,8 @@ def test_a_short_answer_verbatim_in_its_cited_sentence_leads_the_answer(tiny_set
 def test_a_short_answer_not_verbatim_in_a_cited_sentence_is_dropped(
     tiny_settings, fake_embedder, short, why
 ) -> None:  # type: ignore[no-untyped-def]
-    backend = ScriptedBackend(0.9, "")
-    engine = _engine(tiny_settings, fake_embedder, backend)
-    question = "Which village did the winning crew come from?"
-    n = number_of(engine, question, "Lower Brook")
-    backend.reply = (
-        f"ANSWER: {short} [{n}]\nSAYS: The winning crew came from the village of Lower Brook [{n}]."
-    )
-    answer = engine.ask(question)
+    reply = f"ANSWER: {short} [{{n}}]" + VILLAGE_SAYS
+    _, answer = _tiny_answer(tiny_settings, fake_embedder, VILLAGE, "Lower Brook", reply)
     assert answer.direct_answer == "", why
     assert answer.answer == "The winning crew came from the village of Lower Brook [1]."
 
@@ -493,12 +494,9 @@ def test_the_terminal_shows_the_short_answer_first_in_bold() -> None:
 def test_a_one_line_reply_gives_the_short_answer_and_the_sentence_it_is_in(
     tiny_settings, fake_embedder
 ) -> None:  # type: ignore[no-untyped-def]
-    backend = ScriptedBackend(0.9, "")
-    engine = _engine(tiny_settings, fake_embedder, backend)
-    question = "Which village did the winning crew come from?"
-    n = number_of(engine, question, "Lower Brook")
-    backend.reply = f"ANSWER: Lower Brook [{n}]"
-    answer = engine.ask(question)
+    _, answer = _tiny_answer(
+        tiny_settings, fake_embedder, VILLAGE, "Lower Brook", "ANSWER: Lower Brook [{n}]"
+    )
     assert answer.direct_answer == "Lower Brook" and answer.reader == "llm"
     quote = "The winning crew came from the village of Lower Brook."
     assert answer.answer == f"Lower Brook [1]. “{quote}” [1]"
@@ -529,14 +527,25 @@ def test_a_figure_in_digits_finds_the_sentence_that_spells_it() -> None:
 
 
 def test_a_citation_slip_cites_the_sentence_that_holds_the_short_answer(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    backend = ScriptedBackend(0.9, "")
-    engine = _engine(tiny_settings, fake_embedder, backend)
-    question = "Who is the captain of the winning crew?"
-    wrong = number_of(engine, question, "Lower Brook")
-    backend.reply = f"ANSWER: Mara Quill [{wrong}]"
-    answer = engine.ask(question)
+    question = "Who is the captain of the winning crew?"  # the reply cites the sentence naming the village
+    _, answer = _tiny_answer(
+        tiny_settings, fake_embedder, question, "Lower Brook", "ANSWER: Mara Quill [{n}]"
+    )
     assert answer.direct_answer == "Mara Quill"
     assert [c.quote for c in answer.citations] == ["Their captain, Mara Quill, has rowed for ten years."]
+
+
+def _article_answer(engine, question: str, short: str, fragment: str):  # type: ignore[no-untyped-def]
+    """The session's article engine asked `question` by an LLM reader whose model replies
+    "ANSWER: <short> [n]", n the number of the sentence holding `fragment`."""
+    import copy
+
+    from rag.readers.llm.reader import LLMReader
+
+    backend = ScriptedBackend(0.9, f"ANSWER: {short} [{number_of(engine, question, fragment)}]")
+    scripted = copy.copy(engine)  # the session's engine, with this reader
+    scripted.reader = LLMReader(engine.settings, backend=backend, calibration=ALWAYS_YES)
+    return scripted.ask(question)
 
 
 @pytest.mark.parametrize(
@@ -579,15 +588,7 @@ def test_a_citation_slip_cites_the_sentence_that_holds_the_short_answer(tiny_set
 def test_a_short_answer_said_of_someone_else_is_not_shown(  # type: ignore[no-untyped-def]
     engine, question, reply, fragment, shown, refusal
 ) -> None:
-    import copy
-
-    from rag.readers.llm.reader import LLMReader
-
-    n = number_of(engine, question, fragment)
-    backend = ScriptedBackend(0.9, f"ANSWER: {reply} [{n}]")
-    scripted = copy.copy(engine)  # the session's engine, with this reader
-    scripted.reader = LLMReader(engine.settings, backend=backend, calibration=ALWAYS_YES)
-    answer = scripted.ask(question)
+    answer = _article_answer(engine, question, reply, fragment)
     if shown is None:
         assert answer.abstained and answer.reader == "llm" and not answer.direct_answer
         assert refusal in answer.answer and len(answer.dropped) == 1 and refusal in answer.dropped[0].reason
@@ -597,16 +598,9 @@ def test_a_short_answer_said_of_someone_else_is_not_shown(  # type: ignore[no-un
 
 
 def test_a_short_answer_of_the_wrong_kind_gives_the_quotes_instead(engine) -> None:  # type: ignore[no-untyped-def]
-    import copy
-
-    from rag.readers.llm.reader import LLMReader
-
-    question = "Why was Mikalai Khilo arrested?"
-    n = number_of(engine, question, "insulting Lukashenko")
-    scripted = copy.copy(engine)
-    backend = ScriptedBackend(0.9, f"ANSWER: in April 2024 [{n}]")
-    scripted.reader = LLMReader(engine.settings, backend=backend, calibration=ALWAYS_YES)
-    answer = scripted.ask(question)
+    answer = _article_answer(
+        engine, "Why was Mikalai Khilo arrested?", "in April 2024", "insulting Lukashenko"
+    )
     assert not answer.abstained and answer.reader == "extractive" and answer.direct_answer != "in April 2024"
     assert "'why' question" in answer.reader_note
     assert [d.reason for d in answer.dropped] == [

@@ -35,25 +35,28 @@ from __future__ import annotations
 
 import re
 
-from rag.text import LARGE_NUMBERS, MONTHS, SMALL_NUMBERS, SMALL_ORDINALS, stopwords
+from rag.text import LARGE_NUMBERS, MONTHS, SMALL_NUMBERS, SMALL_ORDINALS, WEEKDAYS, stopwords
 
 _WORD = re.compile(r"[\w’'.,]+")  # hyphens and slashes split: "four-course", "Zapad-2025", "12th/13th"
 _NUMBER = re.compile(r"\d[\d,.]*(?:s|st|nd|rd|th|m|bn|k)?")
 _NUMBER_WORDS = frozenset(SMALL_NUMBERS + SMALL_ORDINALS + LARGE_NUMBERS)
 _MONTHS = frozenset(m.lower() for m in MONTHS.split("|"))
+_WEEKDAYS = frozenset(d.lower() for d in WEEKDAYS.split("|"))
 # words that give an amount without a figure ("several", "none", "twice", "a dozen", "all")
 _AMOUNTS = frozenset(
     "none nothing no several few many much single once twice thrice all most some half both "  # noqa: SIM905
     "couple handful majority minority little less more fewer numerous countless multiple".split()
 )
 # words that give a time without a date ("after liberation", "during the war", "at dawn", "annually")
-_TIMES = frozenset(
-    "after before following during since until till upon while when once prior later earlier ago soon "  # noqa: SIM905
-    "now then early late recently today yesterday tomorrow year years month months week weeks day days "
-    "century centuries decade decades era age period time times morning evening night noon dawn dusk "
-    "spring summer autumn fall winter season annually daily weekly monthly yearly hour hours minute "
-    "minutes eve beginning end start middle dynasty reign war age monday tuesday wednesday thursday "
-    "friday saturday sunday bc ad bce ce future past present".split()
+_TIMES = (
+    frozenset(
+        "after before following during since until till upon while when once prior later earlier ago soon "  # noqa: SIM905
+        "now then early late recently today yesterday tomorrow year years month months week weeks day days "
+        "century centuries decade decades era age period time times morning evening night noon dawn dusk "
+        "spring summer autumn fall winter season annually daily weekly monthly yearly hour hours minute "
+        "minutes eve beginning end start middle dynasty reign war bc ad bce ce future past present".split()
+    )
+    | _WEEKDAYS
 )
 _AUX = r"(?:did|does|do|was|were|is|are|will|would|has|have|had|can|could|should|might)"
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\b")
@@ -66,7 +69,6 @@ _WHAT_DID = re.compile(r"^what (?:did|does|do)\b")
 _CHOICE = re.compile(rf"\bor\b|^{_AUX}\b")
 # "on what exact date", "which day": a calendar date, not "in the very near future"
 _DATE = re.compile(r"\b(?:what|which) (?:exact |specific |precise )?(?:date|day)\b")
-_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())  # noqa: SIM905
 # "how long": a duration, with its unit ("four years", "almost a month"), not a bare "six"
 _HOW_LONG = re.compile(r"\bhow long\b")
 # "what restrictions ...?", "which airline ...?": a thing, not a bare year; the nouns that ask for a

