@@ -23,6 +23,8 @@ answer of that kind can be; measured on every answerable SQuAD 2.0 public questi
 ''
 >>> shape_mismatch("On what exact date will it reopen?", "in the very near future")
 'a question for a date needs a date'
+>>> shape_mismatch("when exactly will the embassy open again", "in the very near future")
+'a question for a date needs a date'
 >>> shape_mismatch("How long did Poland keep its border closed?", "six")
 "a 'how long' question needs a duration or a length with its unit"
 >>> shape_mismatch("Who presented John Coale with a letter?", "Coale")
@@ -67,8 +69,10 @@ _NOT_A_DATE = re.compile(r"^(?:why|who|whom|whose|where)\b")
 _WHAT_DID = re.compile(r"^what (?:did|does|do)\b")
 # a question that offers its answers ("X or Y?") or asks yes or no may be answered in its own words
 _CHOICE = re.compile(rf"\bor\b|^{_AUX}\b")
-# "on what exact date", "which day": a calendar date, not "in the very near future"
-_DATE = re.compile(r"\b(?:what|which) (?:exact |specific |precise )?(?:date|day)\b")
+# "on what exact date", "which day", "when exactly": a calendar date, not "in the very near future"
+_DATE = re.compile(
+    r"\b(?:what|which) (?:exact |specific |precise )?(?:date|day)\b|^(?:when exactly|exactly when)\b"
+)
 # "how long": a duration, with its unit ("four years", "almost a month"), not a bare "six"
 _HOW_LONG = re.compile(r"\bhow long\b")
 # "what restrictions ...?", "which airline ...?": a thing, not a bare year; the nouns that ask for a

@@ -34,6 +34,7 @@ True
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
 import unicodedata
@@ -968,6 +969,77 @@ def answer_verb_mismatch(question: str, sentence: str, start: int, end: int) -> 
         # "sentenced in January 2025" and "arrested in April 2024": the span goes with the other verb
         return f"'{head.text}' goes with '{clause.text}', not '{verbs[0].text}'"
     return ""
+
+
+# abbreviations of units, so that "how many kilometers" is counted by "300 km"
+_UNIT_NAMES = {
+    "km": "kilometre", "kilometer": "kilometre", "mi": "mile", "m": "metre", "meter": "metre",
+    "cm": "centimetre", "centimeter": "centimetre", "mm": "millimetre", "millimeter": "millimetre",
+    "kg": "kilogram", "g": "gram", "lb": "pound", "ft": "foot", "feet": "foot", "hr": "hour",
+    "min": "minute", "sec": "second", "yr": "year",
+}  # fmt: skip
+# nouns a question counts that any counted noun can answer ("How many people ...?" -> "52 prisoners")
+_ANY_COUNT = frozenset(
+    "people ppl folks person persons individuals ones times things items kinds types cases examples "  # noqa: SIM905
+    "members".split()
+)
+# counted nouns that stand for something named before them ("released 314 others")
+_STAND_INS = frozenset({"others", "more", "ones", "of"})
+
+
+def _count_keys(t: Any) -> set[str]:
+    low = t.lower_.rstrip(".")
+    unit = _UNIT_NAMES.get(low) or _UNIT_NAMES.get(low[:-1] if low.endswith("s") else low)
+    return _keys(t) | ({unit} if unit else set())
+
+
+def _misspelt(typed: str, word: str) -> bool:
+    """Is `typed` `word` mistyped ("prisners" for "prisoners")?"""
+    return len(typed) >= 4 and difflib.SequenceMatcher(None, typed, word).ratio() >= 0.8
+
+
+def count_mismatch(question: str, sentence: str, start: int, end: int) -> str:
+    """Why the figure `sentence[start:end]` does not answer a "how many NOUN" question: it counts
+    another noun there, and the question's noun (or a misspelling of it) is nowhere in the sentence
+    ("how many Ukrainians were released" -> "52" from "released 52 political prisoners"); '' when it
+    does or the parse cannot tell. A question counting people, times or things is answered by any
+    count, and "314 others" by what came before. On SQuAD's gold answers this rejects 2 of 74 "how
+    many" answers (synonyms: "dorms" counted as "Houses"), so it gives the quotes, not a refusal.
+
+    >>> s = "The government released 52 political prisoners, among them six Lithuanians."
+    >>> count_mismatch("How many Ukrainians were released?", s, s.index("52"), s.index("52") + 2)
+    "'52' counts prisoners, not Ukrainians"
+    >>> count_mismatch("How many Lithuanians were released?", s, s.index("six"), s.index("six") + 3)
+    ''
+    >>> count_mismatch("How many people were released?", s, s.index("52"), s.index("52") + 2)
+    ''
+    >>> s = "Warsaw lies about 300 km from the Carpathian Mountains."
+    >>> count_mismatch("How many kilometers is Warsaw from the Carpathians?", s, 13, 22)
+    ''
+    """
+    r = _read(question, sentence, start, end)
+    asked = next(
+        (
+            t.head
+            for t in r.q
+            if t.lower_ == "many" and t.i > 0 and r.q[t.i - 1].lower_ == "how" and t.head.i != t.i
+        ),
+        None,
+    )
+    if asked is None or asked.pos_ not in ("NOUN", "PROPN") or asked.lower_ in _ANY_COUNT:
+        return ""
+    counted = next(
+        (t.head for t in r.span if t.like_num and t.dep_ == "nummod" and t.head.pos_ in ("NOUN", "PROPN")),
+        None,
+    )
+    keys = _count_keys(asked)
+    if (
+        counted is None
+        or counted.lower_ in _STAND_INS
+        or any(keys & _count_keys(t) or _misspelt(asked.lower_, t.lower_) for t in r.sent)
+    ):
+        return ""
+    return f"'{sentence[start:end]}' counts {counted.text}, not {asked.text}"
 
 
 def check_answer(question: str, sentence: str, start: int, end: int, context: str = "") -> ClaimVerdict:

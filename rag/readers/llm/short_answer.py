@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.readers.llm.answer_shape import is_unit, shape_mismatch
-from rag.readers.llm.claims import answer_verb_mismatch, check_answer
+from rag.readers.llm.claims import answer_verb_mismatch, check_answer, count_mismatch
 from rag.readers.llm.grounding import markers
 
 _NUMBER_WORDS = {
@@ -236,7 +236,7 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
         if m is None or not is_unit(m.group(1)) or shape_mismatch(question, text[start : end + m.end()]):
             return Fit(None, misfit)
         end += m.end()
-    misfit = answer_verb_mismatch(question, text, start, end)
+    misfit = answer_verb_mismatch(question, text, start, end) or count_mismatch(question, text, start, end)
     if misfit:
         return Fit(None, misfit)
     reason = check_answer(question, text, start, end, context).reason
