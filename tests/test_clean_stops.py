@@ -54,6 +54,10 @@ def upload(port: int, data: bytes) -> int:
         conn.close()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP", "SIGINT"])
 def test_every_stop_signal_removes_the_servers_temporary_files(
@@ -69,6 +73,9 @@ def test_every_stop_signal_removes_the_servers_temporary_files(
         env=env_for(TMPDIR=str(temp), RAG_SEEDS_DIR=str(article_settings.seeds_dir)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # as a terminal's Ctrl-C finds it: a test run started in the background (`cmd &` in a script) has
+        # SIGINT ignored, and a child that inherits that never sees the SIGINT sent below
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 300

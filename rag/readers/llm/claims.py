@@ -984,10 +984,11 @@ _ANY_COUNT = frozenset(
     "members".split()
 )
 # counted nouns that stand for something named before them ("released 314 others")
-_STAND_INS = frozenset({"others", "more", "ones", "of"})
+_STAND_INS = frozenset({"others", "more", "ones"})
 
 
 def _count_keys(t: Any) -> set[str]:
+    """What a counted noun can be matched by: its keys, and the unit an abbreviation names."""
     low = t.lower_.rstrip(".")
     unit = _UNIT_NAMES.get(low) or _UNIT_NAMES.get(low[:-1] if low.endswith("s") else low)
     return _keys(t) | ({unit} if unit else set())
