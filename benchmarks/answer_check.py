@@ -8,6 +8,9 @@ a "how many" question counts (claims.count_mismatch) and is not said of someone 
 
     python benchmarks/answer_check.py [--squad FILE] [--limit N]
 
+Each question is first read as the reader reads it (rag.query.make_query: typos and chat shorthand as the
+documents' words, lower-case names capitalised), with the vocabulary of its whole article.
+
 - Right answers: every answerable SQuAD 2.0 question of the public dev split (its first gold span, in the
   sentence of the paragraph that holds it, the paragraph as context), and every answerable single-turn
   question of `evals/questions.jsonl`, `evals/new_user.jsonl` and `evals/tempting.jsonl` whose gold answer
@@ -34,6 +37,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.config import PROJECT_ROOT, SEED_ARTICLE
+from rag.query import make_query
+from rag.query.spelling import Vocabulary
 from rag.readers.llm.short_answer import Fit, fit_answer
 
 SQUAD = PROJECT_ROOT.parent / "shared" / "benchmarks" / "squad2" / "dev-v2.0-public.json"
@@ -84,39 +89,51 @@ def sentences(text: str) -> Iterator[tuple[int, str]]:
         at = start + len(part)
 
 
+def as_read(question: str, vocabulary: Vocabulary) -> str:
+    """The question as the reader gets it (`Query.text`): typos and shorthand read as the documents'
+    words ("prisners", "ppl"), lower-case names capitalised."""
+    return make_query(question, (), vocabulary).text
+
+
 def squad(path: Path, limit: int, tally: Tally) -> None:
     data = json.loads(path.read_text())["data"]
-    rows = [(p["context"], q) for a in data for p in a["paragraphs"] for q in p["qas"] if q["answers"]]
-    for context, q in rows[: limit or None]:
+    vocabularies = {a["title"]: Vocabulary.of(p["context"] for p in a["paragraphs"]) for a in data}
+    rows = [
+        (a["title"], p["context"], q) for a in data for p in a["paragraphs"] for q in p["qas"] if q["answers"]
+    ]
+    for title, context, q in rows[: limit or None]:
         gold = q["answers"][0]
         found = [(o, s) for o, s in sentences(context) if o <= gold["answer_start"] < o + len(s)]
         if not found or gold["answer_start"] - found[0][0] + len(gold["text"]) > len(found[0][1]):
             continue
         offset, sentence = found[0]
         start = gold["answer_start"] - offset
-        fit = fit_answer(q["question"], sentence, start, start + len(gold["text"]), context)
-        tally.right("squad", q["question"], gold["text"], fit)
+        question = as_read(q["question"], vocabularies[title])
+        fit = fit_answer(question, sentence, start, start + len(gold["text"]), context)
+        tally.right("squad", question, gold["text"], fit)
         text = gold["text"].strip()
         pattern = NUMBER if NUMBER.fullmatch(text) else NAME if text[:1].isupper() else None
         for m in pattern.finditer(sentence) if pattern else ():
             if m.group().lower() in text.lower() or text.lower() in m.group().lower():
                 continue
             tally.wrong += 1
-            tally.caught += fit_answer(q["question"], sentence, m.start(), m.end(), context).span is None
+            tally.caught += fit_answer(question, sentence, m.start(), m.end(), context).span is None
 
 
 def ours(name: str, context: str, tally: Tally) -> None:
+    vocabulary = Vocabulary.of([context])
     for line in (PROJECT_ROOT / "evals" / name).read_text().splitlines():
         row: dict[str, Any] = json.loads(line)
         if not row.get("answerable") or row.get("history"):
             continue
+        question = as_read(row["question"], vocabulary)
         for sentence in row.get("evidence", []):
             answer = next((a for a in row.get("answers", []) if a in sentence), None)
             if answer is None:
                 continue
             starts = [m.start() for m in re.finditer(re.escape(answer), sentence)]
-            fits = [fit_answer(row["question"], sentence, s, s + len(answer), context) for s in starts]
-            tally.right(name, row["question"], answer, next((f for f in fits if f.span), fits[0]))
+            fits = [fit_answer(question, sentence, s, s + len(answer), context) for s in starts]
+            tally.right(name, question, answer, next((f for f in fits if f.span), fits[0]))
             break
 
 

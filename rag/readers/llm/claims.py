@@ -978,9 +978,10 @@ _UNIT_NAMES = {
     "kg": "kilogram", "g": "gram", "lb": "pound", "ft": "foot", "feet": "foot", "hr": "hour",
     "min": "minute", "sec": "second", "yr": "year",
 }  # fmt: skip
-# nouns a question counts that any counted noun can answer ("How many people ...?" -> "52 prisoners")
+# nouns a question counts that any counted noun can answer ("How many people ...?" -> "52 prisoners");
+# chat shorthand ("ppl") reaches this check already read as its word (rag.query.spelling)
 _ANY_COUNT = frozenset(
-    "people ppl folks person persons individuals ones times things items kinds types cases examples "  # noqa: SIM905
+    "people folks person persons individuals ones times things items kinds types cases examples "  # noqa: SIM905
     "members".split()
 )
 # counted nouns that stand for something named before them ("released 314 others")
