@@ -70,6 +70,7 @@ class ItemScore:
     unlocated_evidence: int  # gold evidence strings found nowhere in the indexed documents
     confidence: float
     latency_ms: float
+    signals: dict[str, float] = dataclasses.field(default_factory=dict)  # the LLM reader's (Answer.signals)
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

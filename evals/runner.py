@@ -150,6 +150,7 @@ def score_item(prediction: Prediction, documents: Mapping[str, Document]) -> Ite
         unlocated_evidence=sum(1 for g in gold if not g),
         confidence=answer.confidence,
         latency_ms=prediction.latency_ms,
+        signals=dict(answer.signals),
     )
 
 

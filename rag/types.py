@@ -105,6 +105,8 @@ class Answer:
     reader: str = "extractive"  # who wrote the answer: "extractive" or "llm"
     dropped: tuple[Dropped, ...] = ()  # sentences the LLM wrote that verification rejected
     reader_note: str = ""  # why the LLM reader fell back to the extractive answer, if it did
+    # what the LLM reader's answerability decision read (P(yes), similarities, coverage); empty otherwise
+    signals: dict[str, float] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON answer (a contract: these keys are never renamed, only added to)."""
@@ -125,6 +127,7 @@ class Answer:
             "dropped": [d.to_dict() for d in self.dropped],
             "reader_note": self.reader_note,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "signals": {k: round(v, 6) for k, v in self.signals.items()},
         }
 
     def reply_kind(self) -> AnswerKind:

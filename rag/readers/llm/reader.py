@@ -44,6 +44,7 @@ from rag.readers.llm.passages import Numbered, number_passages
 from rag.readers.llm.short_answer import ShortAnswer, fit_answer, locate_short, parse_reply
 from rag.readers.overview import overview_citations
 from rag.retrieve import Evidence
+from rag.text import terms
 from rag.types import Answer, Citation, Dropped
 
 MAX_TOKENS = 100  # an overview's reply
@@ -150,15 +151,19 @@ class LLMReader:
     def stream(self, evidence: Evidence) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
+        signals: dict[str, float] = {}
         try:
-            answer = yield from self._write(evidence, timings)
+            answer = yield from self._write(evidence, timings, signals)
         except (LLMError, ModelFileError, ParserMissing) as exc:
             answer = self._fallback(evidence, str(exc), ())
         timings["reader_total"] = (time.perf_counter() - t0) * 1e3
         answer.timings_ms.update(timings)
+        answer.signals.update(signals)
         yield answer
 
-    def _write(self, evidence: Evidence, timings: dict[str, float]) -> Generator[str, None, Answer]:
+    def _write(
+        self, evidence: Evidence, timings: dict[str, float], record: dict[str, float]
+    ) -> Generator[str, None, Answer]:
         # the return value (an Answer) travels through `yield from`; pieces are yielded as they come
         backend = self.backend()
         question = evidence.query.text
@@ -195,6 +200,9 @@ class LLMReader:
         if self.on_signals:
             self.on_signals(signals)
         confidence = calibration.probability(signals)
+        record.update(signals.__dict__)
+        record.update(candidate_signals(evidence, numbered, written.short if written else None))
+        record["p_answerable"] = confidence
         if written is not None and written.objections and not any(v.supported for v in written.verdicts):
             # the span the model chose is the passages' answer to another question (someone else's age,
             # another agent's deed): they do not say what was asked
@@ -324,6 +332,24 @@ def draft_text(reply: str) -> str:
     if len(text) < len(label) and label.startswith(text.upper()):
         return ""
     return text[len(label) :].lstrip() if text.upper().startswith(label) else text
+
+
+def candidate_signals(evidence: Evidence, numbered: Numbered, short: ShortAnswer | None) -> dict[str, float]:
+    """Signals recorded beside the fitted ones (Answer.signals), so a refit can weigh them: the share of
+    the question's words found anywhere in the passages (IDF-weighted), the similarity and word share
+    of the sentence holding the short answer, that sentence's passage rank, and the short answer's length."""
+    q_terms = set(evidence.query.parsed.terms)
+    weights = {t: evidence.idf(t) for t in q_terms}
+    seen = set().union(*(terms(s.citation.quote) for s in numbered.sentences))
+    held = numbered.get(short.number) if short else None
+    return {
+        "coverage": sum(w for t, w in weights.items() if t in seen) / (sum(weights.values()) or 1.0),
+        "missing_idf": max((w for t, w in weights.items() if t not in seen), default=0.0),
+        "cited_dense": held.dense if held else 0.0,
+        "cited_words": held.words if held else 0.0,
+        "cited_passage": float(held.passage) if held else -1.0,
+        "short_words": float(len(short.text.split())) if short else 0.0,
+    }
 
 
 CONTEXT_CHARS = 200_000  # how much of the documents the short-answer check reads for names and figures
