@@ -32,6 +32,19 @@ TARGETS: dict[str, tuple[str, float]] = {
 }
 
 
+# the answer keys a run's predictions.jsonl keeps for each question
+PREDICTION_KEYS = (
+    "id",
+    "answer",
+    "abstained",
+    "direct_answer",
+    "citations",
+    "passages",
+    "dropped",
+    "latency_ms",
+)
+
+
 @dataclass(frozen=True)
 class Prediction:
     item: EvalItem
@@ -41,14 +54,8 @@ class Prediction:
     def to_json(self) -> dict[str, Any]:
         """The predictions.jsonl line: citations and passages exactly as in `rag ask --json`."""
         d = self.answer.to_dict()
-        return {
-            "id": self.item.id,
-            "answer": d["answer"],
-            "abstained": d["abstained"],
-            "citations": d["citations"],
-            "passages": d["passages"],
-            "latency_ms": round(self.latency_ms, 3),
-        }
+        row = {key: d[key] for key in PREDICTION_KEYS if key in d}
+        return {"id": self.item.id, **row, "latency_ms": round(self.latency_ms, 3)}
 
 
 @dataclass(frozen=True)

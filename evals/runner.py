@@ -63,7 +63,6 @@ BASELINE = PROJECT_ROOT / "evals" / "baseline.json"
 MODES: tuple[RetrievalMode, ...] = ("hybrid", "dense", "bm25")
 RECALL_KS = (1, 3, 5)
 TOLERANCE = 0.02
-PREDICTION_KEYS = ("id", "answer", "abstained", "citations", "passages", "latency_ms")
 
 LOWER_IS_BETTER = frozenset({"false_abstention", "aurc"})
 # counts, timings, and coverage (answering less can be right: it depends on the questions) are not gated

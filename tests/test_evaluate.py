@@ -13,9 +13,9 @@ import pytest
 from evals.datasets import EvalItem, load_dataset
 from evals.render import to_html, to_markdown
 from evals.report import write_report
+from evals.results import PREDICTION_KEYS
 from evals.runner import (
     DEFAULT_DATASET,
-    PREDICTION_KEYS,
     Prediction,
     aggregate,
     evaluate,

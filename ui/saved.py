@@ -35,6 +35,7 @@ _ANSWER_FIELDS = {f.name for f in dataclasses.fields(Answer)} - {
     "passages",
     "timings_ms",
     "dropped",
+    "signals",
 }
 
 

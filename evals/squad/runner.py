@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.metrics import percentile
-from evals.results import TargetCheck, check_targets, targets_record, write_json, write_jsonl
+from evals.results import PREDICTION_KEYS, TargetCheck, check_targets, targets_record, write_json, write_jsonl
 from evals.squad.dataset import SquadArticle, SquadQuestion, build_article_engine, load_squad, select
 from evals.squad.metrics import (
     SHORT_ANSWER_F1,
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
 DEFAULT_SQUAD_OUT = PROJECT_ROOT / "evals" / "out" / "squad"
 ERRORS_SHOWN = 15
-PREDICTION_KEYS = ("id", "answer", "abstained", "citations", "passages", "latency_ms")
 
 # the targets of issue 9 on the SQuAD public split (exact and f1 are percentages, as the official script)
 SQUAD_TARGETS: dict[str, tuple[str, float]] = {

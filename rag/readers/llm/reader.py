@@ -214,7 +214,15 @@ class LLMReader:
             t = time.perf_counter()
             correction = self._correction(backend, numbered, question)
             timings["correction"] = (time.perf_counter() - t) * 1e3
-            return self._abstain(evidence, confidence, correction, numbered)
+            refusal = self._abstain(evidence, confidence, correction, numbered)
+            if written is None or not written.reply.strip():
+                return refusal
+            # what the model answered, withheld: shown under `dropped` with the reason, never as the answer
+            reason = (
+                f"withheld: the probability that the passages answer the question, {confidence:.2f}, is "
+                f"below the reader's threshold of {calibration.threshold:.2f}"
+            )
+            return dataclasses.replace(refusal, dropped=(Dropped(written.reply.strip(), reason),))
         return self._compose(evidence, numbered, written, confidence)
 
     def _overview(self, evidence: Evidence, timings: dict[str, float]) -> Generator[str, None, Answer]:
