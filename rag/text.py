@@ -140,6 +140,24 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
+@lru_cache(maxsize=4096)
+def country_code(name: str) -> str | None:
+    """The ISO 3166 code of the country `name` names, by one of its names in any case or by its code in
+    capitals; None for anything else (a city, a person, a code in lower case).
+
+    >>> [country_code(n) for n in ("Germany", "germany", "United States", "US", "us", "Riga")]
+    ['DEU', 'DEU', 'USA', 'USA', None, None]
+    """
+    import pycountry  # a registry of country names (ISO 3166)
+
+    try:
+        country = pycountry.countries.lookup(name)
+    except LookupError:
+        return None
+    names = {fold(getattr(country, key, "")) for key in ("name", "common_name", "official_name")}
+    return str(country.alpha_3) if name.isupper() or fold(name) in names else None
+
+
 def folded_words(text: str) -> list[str]:
     """Folded words, hyphenated ones split too.
 

