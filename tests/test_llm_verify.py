@@ -403,6 +403,9 @@ def test_a_short_answer_not_verbatim_in_a_cited_sentence_is_dropped(
     _, answer = _tiny_answer(tiny_settings, fake_embedder, VILLAGE, "Lower Brook", reply)
     assert answer.direct_answer == "", why
     assert answer.answer == "The winning crew came from the village of Lower Brook [1]."
+    # what the model answered is listed with the reason it is not shown
+    not_verbatim = "the short answer is not word for word in any numbered sentence"
+    assert [d.reason for d in answer.dropped] == [not_verbatim]
 
 
 def test_the_passages_are_numbered_once_each_and_map_back_to_the_document(

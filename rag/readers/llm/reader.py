@@ -400,4 +400,6 @@ def check_reply(reply: str, numbered: Numbered, question: str = "", context: str
     short = locate_short(parsed.short, list(dict.fromkeys(cited + others)), located, question, fit)
     if short is not None:
         return Written(reply, short, verdicts)
+    if parsed.short and not objections and not misfits:
+        misfits.append("the short answer is not word for word in any numbered sentence")
     return Written(reply, None, verdicts, tuple(dict.fromkeys(objections)), tuple(dict.fromkeys(misfits)))
