@@ -614,6 +614,14 @@ def _article_answer(engine, question: str, short: str, fragment: str):  # type: 
             "restricted parts of its airspace",
             None,
         ),
+        # the sentence links the span to what the question asks for ("wife of a British diplomat")
+        (
+            "Which British diplomat was Mikalai Khilo married to?",
+            "Julia Fenner",
+            "Julia Fenner",
+            None,
+            "'Julia Fenner' is not called a diplomat there",
+        ),
         # a figure the question takes as given that no passage holds
         ("Who was freed in the 2026 exchange?", "Julia Fenner", "Julia Fenner", None, "'2026' is in none"),
         # "four" alone does not say how long; the word after it does

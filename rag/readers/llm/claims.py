@@ -1072,6 +1072,10 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
        ... signals a willingness" names no one, but "the United States agree to ease sanctions on
        Belavia" does.
 
+    3. the question asks for a kind of person or thing ("Which British diplomat ...?") and the sentence has
+       that noun only after "of" on a noun describing the span ("Julia Fenner, a dual UK-Belarus citizen
+       and wife of a British diplomat"): the span is linked to one, not one.
+
     Words of the question the sentence does not have are not evidence against the answer by themselves:
     a sentence answers "How many people were freed?" with "52 political prisoners were released".
 
@@ -1081,6 +1085,11 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     >>> check_answer("Who is a journalist?", s, 0, s.index(",")).reason
     "'journalist' is said of Igor Losik, not Vladimir Matskevich"
     >>> check_answer("How old is Matskevich?", s, s.index("69"), s.index("69") + 2).supported
+    True
+    >>> f = "Julia Fenner, a citizen and wife of a British diplomat, was freed."
+    >>> check_answer("Which British diplomat was Khilo married to?", f, 0, 12).reason
+    "'Julia Fenner' is not called a diplomat there, only linked to one ('of a British diplomat')"
+    >>> check_answer("Which citizen was freed?", f, 0, 12).supported
     True
     >>> c = "President Alexander Lukashenko released them. " + s
     >>> check_answer("How old is Alexander Lukashenko?", s, s.index("69"), s.index("69") + 2, c).reason
@@ -1106,7 +1115,7 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     reason = _said_of_another(r.head, r.inside, r.words, r.align, _all_keys(r.q), context)
     if reason:
         return ClaimVerdict(False, reason)
-    reason = _done_by_another(r, context)
+    reason = _done_by_another(r, context) or _related_to_asked(r)
     if reason:
         return ClaimVerdict(False, reason)
     answer = sentence[start:end]
@@ -1173,6 +1182,29 @@ def _other_country(asked: Any, subject: Any) -> bool:
     United States), but "Germany" is never "Poland"."""
     mine, theirs = country_code(_name(asked)), country_code(_name(subject))
     return mine is not None and theirs is not None and mine != theirs
+
+
+def _related_to_asked(r: _Reading) -> str:
+    """Rule 3 of `check_answer`: the question asks for a kind of person or thing ("Which British diplomat
+    ..."), and the sentence has that noun only after "of" on a noun describing the span ("Julia Fenner, a
+    dual UK-Belarus citizen and wife of a British diplomat"): the span is related to one, not one."""
+    first = next((t for t in r.q if not t.is_punct), None)
+    if not r.span or first is None or first.lower_ not in ("which", "what") or first.dep_ != "det":
+        return ""
+    asked = first.head
+    matches = r.align.get(asked.i, []) if asked.pos_ == "NOUN" else []
+    if not matches or any(m.i in r.inside for m in matches):
+        return ""
+    for m in matches:
+        if not (m.dep_ == "pobj" and m.head.lower_ == "of" and m.head.head.pos_ in ("NOUN", "PROPN")):
+            continue
+        owner = m.head.head  # "citizen ... of a British diplomat"
+        while owner.i not in r.inside and owner.dep_ in ("conj", "appos") and owner.head.i != owner.i:
+            owner = owner.head
+        if owner.i in r.inside:
+            phrase = " ".join(t.text for t in m.head.subtree)
+            return f"'{_name(r.head)}' is not called a {asked.text} there, only linked to one ('{phrase}')"
+    return ""
 
 
 def _names_a_doer(t: Any) -> bool:

@@ -41,7 +41,7 @@ from rag.readers.llm.claims import ParserMissing
 from rag.readers.llm.grounding import Verdict, verify_reply
 from rag.readers.llm.model_files import ModelFileError
 from rag.readers.llm.passages import Numbered, number_passages
-from rag.readers.llm.short_answer import ShortAnswer, fit_answer, locate_short, parse_reply
+from rag.readers.llm.short_answer import MAX_SHORT_WORDS, ShortAnswer, fit_answer, locate_short, parse_reply
 from rag.readers.overview import overview_citations
 from rag.retrieve import Evidence
 from rag.text import terms
@@ -401,5 +401,10 @@ def check_reply(reply: str, numbered: Numbered, question: str = "", context: str
     if short is not None:
         return Written(reply, short, verdicts)
     if parsed.short and not objections and not misfits:
-        misfits.append("the short answer is not word for word in any numbered sentence")
+        too_long = len(parsed.short.split()) > MAX_SHORT_WORDS
+        misfits.append(
+            f"the short answer is longer than {MAX_SHORT_WORDS} words"
+            if too_long
+            else "the short answer is not word for word in any numbered sentence"
+        )
     return Written(reply, None, verdicts, tuple(dict.fromkeys(objections)), tuple(dict.fromkeys(misfits)))
