@@ -624,6 +624,14 @@ def _article_answer(engine, question: str, short: str, fragment: str):  # type: 
         ),
         # a figure the question takes as given that no passage holds
         ("Who was freed in the 2026 exchange?", "Julia Fenner", "Julia Fenner", None, "'2026' is in none"),
+        # a list the model joins its own way is shown as the sentence's list, in the document's characters
+        (
+            "Which news organizations confirmed the deal?",
+            "BBC, The Guardian, UPI",
+            "UPI",
+            "BBC, The Guardian, and UPI",
+            None,
+        ),
         # "four" alone does not say how long; the word after it does
         ("How long a sentence did Mikalai Khilo receive?", "four", "four years", "four years", None),
     ],

@@ -182,7 +182,44 @@ def locate_short(
                 if kept is not None:
                     start, end = kept
                     return ShortAnswer(text[start:end], n, offset + start, offset + end)
+    for n in cited:  # a list whose items are the sentence's, joined otherwise ("BBC, The Guardian, UPI")
+        if n not in by_number:
+            continue
+        text, offset = by_number[n]
+        listed = find_list(short, text)
+        kept = listed if listed is None or fit is None else fit(text, *listed)
+        if kept is not None:
+            start, end = kept
+            return ShortAnswer(text[start:end], n, offset + start, offset + end)
     return None
+
+
+_LIST_SEPARATOR = re.compile(r"\s*(?:[,;]\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)", re.IGNORECASE)
+LIST_SLACK = 4  # words the sentence may have between the items beyond the reply's own ("and", "the")
+
+
+def find_list(span: str, text: str) -> tuple[int, int] | None:
+    """Where the items of a list `span` are in `text`, in the same order, each whole, with little between
+    them: the sentence's own list, from its first item to its last; None otherwise. The reply may join the
+    items its own way; the shown answer is the sentence's characters.
+
+    >>> s = "The deal was confirmed by BBC, The Guardian, and UPI on Friday."
+    >>> s[slice(*find_list("BBC, The Guardian, UPI", s))]
+    'BBC, The Guardian, and UPI'
+    >>> find_list("BBC, UPI", "BBC reported it first; days later, after much doubt, UPI did too.") is None
+    True
+    """
+    items = [i for i in _LIST_SEPARATOR.split(trim(span)) if i.strip()]
+    if len(items) < 2:
+        return None
+    start = end = 0
+    for k, item in enumerate(items):
+        place = next((f for f in find_all_folded(item, text) if f[0] >= end), None)
+        if place is None:
+            return None
+        start, end = (place[0] if k == 0 else start), place[1]
+    words = len(text[start:end].split()) - len(trim(span).split())
+    return (start, end) if words <= LIST_SLACK else None
 
 
 def _trimmed(span: str, question: str) -> list[str]:
