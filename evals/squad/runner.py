@@ -324,7 +324,7 @@ def _item_row(a: SquadAnswer) -> dict[str, Any]:
         "answer_in_passages": a.in_passages(),
         "answer": a.answer.answer,
         "latency_ms": round(a.latency_ms, 3),
-        "signals": a.answer.to_dict()["signals"],
+        "signals": dict(a.answer.signals),
     }
 
 

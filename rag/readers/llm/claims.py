@@ -1140,19 +1140,19 @@ def _done_by_another(r: _Reading, context: str) -> str:
     q, words, head, inside, align = r.q, r.words, r.head, r.inside, r.align
     # the question's names: nowhere in the sentence but in the documents, or in the sentence (then the
     # clause holding the answer has another subject: "Poland closed ..., while Latvia restricted ...")
-    asked = [
-        t
-        for t in words
-        if t.pos_ == "PROPN"
-        and t.text[:1].isupper()
-        and (
-            any(_is_subject(m) for m in align[t.i])
-            if align[t.i]
-            else _named_in(t.text, context) or country_code(_name(t)) is not None
-        )
-    ]
-    # a country the documents never name is asked about too, against another country only
-    by_country = {t.i for t in asked if not align[t.i] and not _named_in(t.text, context)}
+    asked: list[Any] = []
+    by_country: set[int] = set()  # a country the documents never name: asked about against another only
+    for t in words:
+        if t.pos_ != "PROPN" or not t.text[:1].isupper():
+            continue
+        if align[t.i]:
+            if any(_is_subject(m) for m in align[t.i]):
+                asked.append(t)
+        elif _named_in(t.text, context):
+            asked.append(t)
+        elif country_code(_name(t)) is not None:
+            asked.append(t)
+            by_country.add(t.i)
     in_question = _all_keys(q)
     for node in [head, *head.ancestors] if asked else []:  # the clauses the answer sits in, innermost first
         if not _is_clause_head(node):

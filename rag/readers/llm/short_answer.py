@@ -172,26 +172,29 @@ def locate_short(
     if not short or len(short.split()) > MAX_SHORT_WORDS:
         return None
     by_number = {n: (text, offset) for n, text, offset in sentences}
-    for candidate in _trimmed(trim(short), question):
-        for n in cited:
-            if n not in by_number:
-                continue
-            text, offset = by_number[n]
-            for found in find_all_folded(candidate, text):
-                kept = found if fit is None else fit(text, *found)
-                if kept is not None:
-                    start, end = kept
-                    return ShortAnswer(text[start:end], n, offset + start, offset + end)
-    for n in cited:  # a list whose items are the sentence's, joined otherwise ("BBC, The Guardian, UPI")
-        if n not in by_number:
-            continue
+    for n, found in _places(short, [n for n in cited if n in by_number], by_number, question):
         text, offset = by_number[n]
-        listed = find_list(short, text)
-        kept = listed if listed is None or fit is None else fit(text, *listed)
+        kept = found if fit is None else fit(text, *found)
         if kept is not None:
             start, end = kept
             return ShortAnswer(text[start:end], n, offset + start, offset + end)
     return None
+
+
+def _places(
+    short: str, cited: Sequence[int], by_number: dict[int, tuple[str, int]], question: str
+) -> Iterator[tuple[int, tuple[int, int]]]:
+    """(sentence number, (start, end)) of each place the short answer may stand, in the order tried: the
+    span and its parts without echoing words, verbatim; then, as a list whose items are the sentence's,
+    joined otherwise ("BBC, The Guardian, UPI"), the sentence's own list."""
+    for candidate in _trimmed(trim(short), question):
+        for n in cited:
+            for found in find_all_folded(candidate, by_number[n][0]):
+                yield n, found
+    for n in cited:
+        listed = find_list(short, by_number[n][0])
+        if listed is not None:
+            yield n, listed
 
 
 _LIST_SEPARATOR = re.compile(r"\s*(?:[,;]\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)", re.IGNORECASE)
