@@ -607,6 +607,14 @@ def _article_answer(engine, question: str, short: str, fragment: str):  # type: 
             None,
             "it says so of Poland, not of Germany",
         ),
+        # the whole clause as the span, its subject another country than the question's
+        (
+            "why did lithuania close its border?",
+            "Poland, citing security concerns, promptly closed its borders with Belarus",
+            "citing security concerns",
+            None,
+            "it says so of Poland, not of Lithuania",
+        ),
         (
             "How did Riga react when the drills began?",
             "restricted parts of its airspace",

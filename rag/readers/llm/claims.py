@@ -1070,7 +1070,10 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
        and two parts of one name ("Beyoncé Giselle Knowles-Carter") are one person. The other sentences
        of `context` holding the same answer are read for this too: "The easing of sanctions on Belavia
        ... signals a willingness" names no one, but "the United States agree to ease sanctions on
-       Belavia" does.
+       Belavia" does. A span that holds the clause's subject gives that subject as the answer ("Which
+       leader did Kallas accuse ...?" -> "Vladimir Putin"), unless it is the whole clause without the
+       question's name ("Why did Lithuania close its border?" -> "Poland, citing security concerns,
+       promptly closed its borders").
 
     3. the question asks for a kind of person or thing ("Which British diplomat ...?") and the sentence has
        that noun only after "of" on a noun describing the span ("Julia Fenner, a dual UK-Belarus citizen
@@ -1164,11 +1167,16 @@ def _done_by_another(r: _Reading, context: str) -> str:
         # the clause's subject, as the question's is: "did the EU ease" / "was Julia Fenner sentenced"
         subject = _subject(node) or _inherited_subject(node)
         named = _named_words(subject) if subject is not None else []
+        # a subject inside the span is the answer ("Which leader did Kallas accuse ...?" -> "Putin"), unless
+        # the span is the whole clause and does not mention the question's doer ("Why did Lithuania close
+        # its border?" -> "Poland, citing security concerns, closed its borders")
+        mentioned = subject is None or head.i in {t.i for t in subject.subtree}
+        mentioned = mentioned or any(m.i in inside for a in subjects for m in align[a.i])
         if (
             subject is not None
             and subjects
             and named
-            and not any(n.i in inside or _keys(n) & in_question for n in named)
+            and not any((n.i in inside and mentioned) or _keys(n) & in_question for n in named)
             and not any(_one_name(a.text, n.text, context) for a in subjects for n in named)
             and not any(a.i in by_country and not _other_country(a, subject) for a in subjects)
         ):
