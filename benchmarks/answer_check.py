@@ -20,6 +20,10 @@ documents' words, lower-case names capitalised), with the vocabulary of its whol
   for a numeric gold answer, runs of capitalised words for a named one), which are not the answer. A
   rejection here is a wrong answer caught; most wrong spans carry no sign the parse can see, so this rate
   is a floor of what the check adds, not a recall.
+- Tempting answers to unanswerable questions: every unanswerable SQuAD 2.0 question's plausible answer (the
+  span its writer meant to tempt a reader with, in its sentence, the paragraph as context). A rejection here
+  is a wrong answer to a question the paragraph does not answer withheld; it is reported by article, since
+  the rules were written while reading the first four.
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ class Tally:
         self.reasons: dict[str, list[str]] = collections.defaultdict(list)
         self.caught = self.wrong = 0
         self.refused: collections.Counter[str] = collections.Counter()
+        self.tempting: collections.Counter[tuple[str, str]] = collections.Counter()  # (article, outcome)
+        self.withheld: list[str] = []
 
     def right(self, source: str, question: str, answer: str, fit: Fit) -> None:
         self.counts[source, fit.span is not None] += 1
@@ -62,6 +68,12 @@ class Tally:
         if fit.span is None:
             outcome = "refused" if fit.refuses else "quotes instead"
             self.reasons[source].append(f"{question} -> {answer!r}: {outcome}: {fit.reason}")
+
+    def unanswerable(self, article: str, question: str, answer: str, fit: Fit) -> None:
+        outcome = "shown" if fit.span is not None else "refused" if fit.refuses else "quotes instead"
+        self.tempting[article, outcome] += 1
+        if fit.span is None:
+            self.withheld.append(f"{question} -> {answer!r}: {outcome}: {fit.reason}")
 
     def print(self) -> None:
         for source in ("squad", "questions.jsonl", "new_user.jsonl", "tempting.jsonl"):
@@ -79,6 +91,17 @@ class Tally:
             f"SQuAD wrong spans of the gold answer's kind in its sentence: caught {self.caught}/{self.wrong} "
             f"({share:.1%})"
         )
+        articles = list(dict.fromkeys(a for a, _ in self.tempting))
+        for part, names in (("first four articles", articles[:4]), ("last four articles", articles[4:])):
+            counts = {o: sum(self.tempting[a, o] for a in names) for o in ("shown", "refused", "quotes instead")}
+            total = sum(counts.values())
+            print(
+                f"SQuAD unanswerable, plausible answer withheld ({part}): "
+                f"{total - counts['shown']}/{total} ({(total - counts['shown']) / max(1, total):.1%}; "
+                f"{counts['refused']} refused, {counts['quotes instead']} given the quotes instead)"
+            )
+        for line in self.withheld[:12]:
+            print("   ", line)
 
 
 def sentences(text: str) -> Iterator[tuple[int, str]]:
@@ -87,6 +110,17 @@ def sentences(text: str) -> Iterator[tuple[int, str]]:
         start = text.index(part, at)
         yield start, part
         at = start + len(part)
+
+
+def span_in_sentence(context: str, answer: dict[str, Any]) -> tuple[str, int] | None:
+    """The sentence of `context` holding a SQuAD answer span, and the span's start in it; None when the
+    span runs over a sentence end."""
+    at = answer["answer_start"]
+    found = [(o, s) for o, s in sentences(context) if o <= at < o + len(s)]
+    if not found or at - found[0][0] + len(answer["text"]) > len(found[0][1]):
+        return None
+    offset, sentence = found[0]
+    return sentence, at - offset
 
 
 def as_read(question: str, vocabulary: Vocabulary) -> str:
@@ -98,16 +132,22 @@ def as_read(question: str, vocabulary: Vocabulary) -> str:
 def squad(path: Path, limit: int, tally: Tally) -> None:
     data = json.loads(path.read_text())["data"]
     vocabularies = {a["title"]: Vocabulary.of(p["context"] for p in a["paragraphs"]) for a in data}
-    rows = [
-        (a["title"], p["context"], q) for a in data for p in a["paragraphs"] for q in p["qas"] if q["answers"]
-    ]
+    rows = [(a["title"], p["context"], q) for a in data for p in a["paragraphs"] for q in p["qas"]]
     for title, context, q in rows[: limit or None]:
-        gold = q["answers"][0]
-        found = [(o, s) for o, s in sentences(context) if o <= gold["answer_start"] < o + len(s)]
-        if not found or gold["answer_start"] - found[0][0] + len(gold["text"]) > len(found[0][1]):
+        if not q["answers"]:
+            tempting = (q.get("plausible_answers") or [None])[0]
+            located = span_in_sentence(context, tempting) if tempting else None
+            if located is not None:
+                sentence, start = located
+                question = as_read(q["question"], vocabularies[title])
+                fit = fit_answer(question, sentence, start, start + len(tempting["text"]), context)
+                tally.unanswerable(title, question, tempting["text"], fit)
             continue
-        offset, sentence = found[0]
-        start = gold["answer_start"] - offset
+        gold = q["answers"][0]
+        located = span_in_sentence(context, gold)
+        if located is None:
+            continue
+        sentence, start = located
         question = as_read(q["question"], vocabularies[title])
         fit = fit_answer(question, sentence, start, start + len(gold["text"]), context)
         tally.right("squad", question, gold["text"], fit)
