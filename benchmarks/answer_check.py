@@ -93,7 +93,8 @@ class Tally:
         )
         articles = list(dict.fromkeys(a for a, _ in self.tempting))
         for part, names in (("first four articles", articles[:4]), ("last four articles", articles[4:])):
-            counts = {o: sum(self.tempting[a, o] for a in names) for o in ("shown", "refused", "quotes instead")}
+            outcomes = ("shown", "refused", "quotes instead")
+            counts = {o: sum(self.tempting[a, o] for a in names) for o in outcomes}
             total = sum(counts.values())
             print(
                 f"SQuAD unanswerable, plausible answer withheld ({part}): "

