@@ -638,6 +638,14 @@ def _article_answer(engine, question: str, short: str, fragment: str):  # type: 
             None,
             "the question asks about what is not so ('not')",
         ),
+        # the sentence says the opposite of a word of the question ("inhumane" / "humane")
+        (
+            "Which body has called conditions in Belarusian prisons humane?",
+            "The United Nations",
+            "inhumane",
+            None,
+            "the sentence says 'inhumane', the opposite of the question's 'humane'",
+        ),
         # the question's year is in the article, but not in the sentence, which tells of another
         (
             "Which airline's flight was forced to land in 2025?",

@@ -1119,6 +1119,9 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     "the question asks about what is not so ('not'), and the sentence denies nothing"
     >>> check_answer("What does the EU's legitimacy rest on?", s, 43, len(s) - 1).supported
     True
+    >>> s = "The Dutch health authorities regarded the treatment unnecessary."
+    >>> check_answer("What did Dutch health authorities regard as necessary?", s, 41, 54).reason
+    "the sentence says 'unnecessary', the opposite of the question's 'necessary'"
     >>> s = "A steam turbine was described by Taqi al-Din in 1551 and by Giovanni Branca in 1629."
     >>> check_answer("Who described a steam turbine in the 17th century?", s, 60, 75).supported
     True
@@ -1269,22 +1272,54 @@ _DENIALS = frozenset(
     "rarely hardly seldom only instead rather unlike except but absent deny prevent prohibit".split()
 )
 _NOT_PREFIX = re.compile(r"^(?:un|in|im|il|ir|non|dis|mis)-?(?=[a-z]{3})")
+_OPPOSITE = re.compile(r"^(un|non|dis|mis|anti)-?([a-z]{4,})$")
+_OPPOSITE_ADJ = re.compile(r"^(in|im|il|ir)([a-z]{5,})$")  # "inactive", but not "intakes"
 
 
 def _negation_dropped(r: _Reading) -> str:
-    """Rule 4 of `check_answer`: the question asks what is not so ("What does not help ...?", "Who never
-    ...?") and the sentence denies nothing: it states the positive, which answers another question.
-    A word negated by its prefix counts as a denial ("isn't active" / "inactive")."""
+    """Rule 4 of `check_answer`: the question and the sentence say opposite things. The question asks
+    what is not so ("What does not help ...?", "Who never ...?") and the sentence denies nothing: it
+    states the positive, which answers another question (a word negated by its prefix counts as a
+    denial: "isn't active" / "inactive"). Or, with no negation in the question, a word of it stands in
+    the sentence with a prefix that negates it, or the other way round ("regarded as necessary" /
+    "regarded the treatment unnecessary", "self molecules" / "non-self molecules")."""
     negated = [t for t in r.q if t.dep_ == "neg" or t.lower_ == "never"]
     if not negated:
+        asked, told = _opposites(r.q), _opposites(r.sent)
+        q_words, s_words = {t.lower_ for t in r.q}, {t.lower_ for t in r.sent}
+        for base, word in told.items():
+            if base in q_words and base not in asked:
+                return f"the sentence says '{word}', the opposite of the question's '{base}'"
+        for base, word in asked.items():
+            if base in s_words and base not in told:
+                return f"the question asks about '{word}', and the sentence says '{base}'"
         return ""
-    asked = {t.lemma_.lower() for t in r.words}
+    asked_words = {t.lemma_.lower() for t in r.words}
     for t in r.sent:
         if t.dep_ == "neg" or t.lower_ in _DENIALS or t.lemma_.lower() in _DENIALS:
             return ""
-        if _NOT_PREFIX.sub("", t.lemma_.lower()) in asked - {t.lemma_.lower()}:
+        if _NOT_PREFIX.sub("", t.lemma_.lower()) in asked_words - {t.lemma_.lower()}:
             return ""
     return f"the question asks about what is not so ('{negated[0].text}'), and the sentence denies nothing"
+
+
+def _opposites(doc: Any) -> dict[str, str]:
+    """The words of `doc` negated by a prefix, by the word they negate: {"necessary": "unnecessary",
+    "self": "non-self"} (spaCy splits "non-self" and "non state" into words of their own)."""
+    found: dict[str, str] = {}
+    tokens = list(doc)
+    for i, t in enumerate(tokens):
+        if t.text.isupper() and len(t.text) > 1:  # "UN", not "un-"
+            continue
+        if t.lower_ in ("non", "anti", "un") and i + 1 < len(tokens):
+            j = i + 2 if i + 2 < len(tokens) and tokens[i + 1].text == "-" else i + 1
+            if tokens[j].is_alpha:
+                found[tokens[j].lower_] = f"{t.lower_}-{tokens[j].lower_}"
+            continue
+        m = _OPPOSITE.match(t.lower_) or (_OPPOSITE_ADJ.match(t.lower_) if t.pos_ in ("ADJ", "ADV") else None)
+        if m:
+            found[m.group(2)] = t.lower_
+    return found
 
 
 _RELATIVE_TIME = re.compile(
