@@ -1,7 +1,9 @@
 """How well `rag.query.smalltalk.looks_foreign` tells English questions from others, on short questions.
 
-English: every question of the SQuAD 2.0 dev split (/work/shared/benchmarks/squad2 or --squad) and of
-evals/questions.jsonl; none should be taken for foreign. Foreign: benchmarks/questions-foreign.txt
+English: every question of the SQuAD 2.0 dev split (/work/shared/benchmarks/squad2 or --squad), of
+evals/questions.jsonl and of evals/new_user.jsonl; none should be taken for foreign. Each question is read
+with the names of its documents (its SQuAD article; the seed article for ours and for the foreign
+questions, which ask about it), as the pipeline reads it. Foreign: benchmarks/questions-foreign.txt
 (short questions in German, Spanish, French, Italian, Portuguese, Dutch, Russian, Polish, Ukrainian,
 Swedish, Turkish, Chinese, Japanese, Arabic). Prints counts, the misses, and the detector's cost.
 
@@ -14,23 +16,33 @@ import argparse
 import json
 import resource
 import time
+from functools import lru_cache
 from pathlib import Path
 
+from rag.config import PROJECT_ROOT, SEED_ARTICLE
 from rag.query.smalltalk import looks_foreign
+from rag.query.spelling import Vocabulary
 
 HERE = Path(__file__).resolve().parent
 SQUAD = Path("/work/shared/benchmarks/squad2/dev-v2.0-public.json")
 
 
-def english_questions(squad: Path) -> list[str]:
+@lru_cache(maxsize=1)
+def seed_names() -> frozenset[str]:
+    return Vocabulary.of([(PROJECT_ROOT / "seeds" / SEED_ARTICLE).read_text(encoding="utf-8")]).names
+
+
+def english_questions(squad: Path) -> list[tuple[str, frozenset[str]]]:
+    """Each English question with the names of the documents it is asked of."""
     questions = []
     if squad.exists():
         data = json.loads(squad.read_text(encoding="utf-8"))
-        questions += [q["question"] for a in data["data"] for p in a["paragraphs"] for q in p["qas"]]
-    evals = HERE.parent / "evals" / "questions.jsonl"
-    questions += [
-        json.loads(line)["question"] for line in evals.read_text(encoding="utf-8").splitlines() if line
-    ]
+        for a in data["data"]:
+            names = Vocabulary.of(p["context"] for p in a["paragraphs"]).names
+            questions += [(q["question"], names) for p in a["paragraphs"] for q in p["qas"]]
+    for name in ("questions.jsonl", "new_user.jsonl"):
+        lines = (HERE.parent / "evals" / name).read_text(encoding="utf-8").splitlines()
+        questions += [(json.loads(line)["question"], seed_names()) for line in lines if line]
     return questions
 
 
@@ -47,8 +59,8 @@ def main() -> None:
         if line and not line.startswith("#")
     ]
     t0 = time.perf_counter()
-    wrong_english = [q for q in english if looks_foreign(q)]
-    missed_foreign = [q for q in foreign if not looks_foreign(q)]
+    wrong_english = [q for q, names in english if looks_foreign(q, names)]
+    missed_foreign = [q for q in foreign if not looks_foreign(q, seed_names())]
     seconds = time.perf_counter() - t0
     print(
         f"English questions taken for foreign: {len(wrong_english)} of {len(english):,} {wrong_english[:10]}"

@@ -198,7 +198,7 @@ class Engine:
         except QuestionError as exc:
             yield Answer(question=str(question)[:200], answer=str(exc), abstained=True, error=str(exc))
             return
-        reply = small_talk(text, list(retriever.store.documents))
+        reply = small_talk(text, list(retriever.store.documents), retriever.vocabulary.names)
         if reply is not None:  # a greeting, thanks, or a question not in English
             yield reply
             return

@@ -69,6 +69,13 @@ def test_questions_are_not_small_talk(text: str) -> None:
     assert not looks_foreign(text)
 
 
+def test_a_typo_beside_a_document_name_typed_in_lower_case_is_english() -> None:
+    # "wat is" is Dutch too; with the document's name set aside, what is left is English words
+    assert not looks_foreign("wat is zapad 2025", {"zapad"})
+    assert looks_foreign("wat is zapad 2025")  # without the documents' names, lingua reads Dutch
+    assert looks_foreign("Wie is de speciale gezant van de VS?", {"zapad"})
+
+
 def test_kind_is_read_from_the_answer_when_not_set() -> None:
     assert Answer("q", "a", abstained=False).to_dict()["kind"] == "answer"
     assert Answer("q", "a", abstained=True).to_dict()["kind"] == "abstain"
@@ -86,3 +93,5 @@ def test_the_pipeline_replies_to_small_talk_and_answers_questions(engine) -> Non
     assert answer.reply_kind() == "answer" and "Belavia" in answer.answer
     missing = engine.ask("Why did Belarus free 100 prisoners?")  # the article never mentions 100
     assert missing.reply_kind() == "abstain"
+    typed = engine.ask("wat is zapad 2025")  # the article's name in lower case, beside a typo
+    assert typed.reply_kind() != "language"

@@ -12,8 +12,10 @@ Language detection (`looks_foreign`) is careful with short English questions, wh
 names ("Who is Igor Losik?") that detectors read as Polish or Swedish:
 1. Text mostly in a non-Latin script (Cyrillic, CJK, Arabic, ...) is not English.
 2. A question with an English-only function word ("who", "the", "which", "did") is English.
-3. Capitalised words (names, or the first word) are set aside; fewer than two words left: English
-   (when unsure, answer: refusing an English question costs more than missing a foreign one).
+3. Capitalised words (names, or the first word) and the documents' names typed in lower case
+   ("zapad", "belavia") are set aside; fewer than two words left, or only English words (typos
+   included: "wat is zapad 2025"), English (when unsure, answer: refusing an English question costs
+   more than missing a foreign one).
 4. Otherwise lingua (a detector built for short text; its models ship inside the wheel, nothing
    is downloaded) scores the words among common Latin-script languages; English below 5%: foreign.
 Measured by benchmarks/language_detection.py: no English question of SQuAD 2.0's dev set or the
@@ -29,10 +31,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from functools import lru_cache
 from typing import Any
 
+from rag.query.spelling import is_english
 from rag.types import Answer
 
 # 2. words that mark English and are not common words of the other languages checked
@@ -58,8 +61,9 @@ _BYE = re.compile(r"(?:bye|goodbye|see you|good night)", re.IGNORECASE)
 _FILLER = re.compile(r"[\s!.,:;)(*~-]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+")
 
 
-def small_talk(text: str, doc_names: Sequence[str]) -> Answer | None:
-    """A reply to a greeting, thanks or a question not in English; None for anything else."""
+def small_talk(text: str, doc_names: Sequence[str], names: Container[str] = ()) -> Answer | None:
+    """A reply to a greeting, thanks or a question not in English; None for anything else. `names`:
+    the documents' names, lower case (rag.query.spelling.Vocabulary.names)."""
     what = _about(doc_names)
     kind = _social_kind(text)
     if kind == "greeting":
@@ -68,7 +72,7 @@ def small_talk(text: str, doc_names: Sequence[str]) -> Answer | None:
         reply = f"You are welcome. Ask another question about {what} whenever you like."
     elif kind == "bye":
         reply = "Goodbye!"
-    elif looks_foreign(text):
+    elif looks_foreign(text, names):
         reply = (
             "Please ask in English: I can only read questions in English. "
             f"(The documents are searched and quoted in their own words; ask about {what}.)"
@@ -88,8 +92,9 @@ def _social_kind(text: str) -> str:
     return ""
 
 
-def looks_foreign(text: str) -> bool:
-    """Is `text` written in a language other than English? (False when unsure.)"""
+def looks_foreign(text: str, names: Container[str] = ()) -> bool:
+    """Is `text` written in a language other than English? (False when unsure.) `names`: the
+    documents' names, lower case, which are no language's words."""
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return False
@@ -99,8 +104,9 @@ def looks_foreign(text: str) -> bool:
     words = _WORD.findall(text)
     if any(w.lower() in _ENGLISH_MARKERS for w in words):  # 2.
         return False
-    content = [w for w in words if w[:1].islower() and len(w) > 1]  # 3. names (and "s" of "'s") aside
-    if len(content) < 2:
+    # 3. names (and "s" of "'s") aside
+    content = [w for w in words if w[:1].islower() and len(w) > 1 and w.lower() not in names]
+    if len(content) < 2 or all(is_english(w.lower()) for w in content):
         return False
     return _english_confidence(" ".join(content)) < _FOREIGN_BELOW  # 4.
 
