@@ -1269,7 +1269,7 @@ def _context_sentences(context: str) -> tuple[str, ...]:
 # by a sentence holding one of them ("only", "refused", "rather than"), never by one holding none
 _DENIALS = frozenset(
     "no not n't never without neither nor none nobody nothing nowhere cannot fail refuse lack unable "  # noqa: SIM905
-    "rarely hardly seldom only instead rather unlike except but absent deny prevent prohibit".split()
+    "rarely hardly seldom only instead rather unlike except absent deny".split()
 )
 _NOT_PREFIX = re.compile(r"^(?:un|in|im|il|ir|non|dis|mis)-?(?=[a-z]{3})")
 _OPPOSITE = re.compile(r"^(un|non|dis|mis|anti)-?([a-z]{4,})$")
