@@ -894,10 +894,16 @@ def _runs(context: str) -> list[str]:
 
 
 def _named_in(name: str, context: str) -> bool:
-    """Is `name` in `context`, as a word of a name or as the initials of one ("EU": "European Union")?"""
+    """Is `name` in `context`, as a word of a name (accents folded) or as the initials of one ("EU":
+    "European Union")?
+
+    >>> _named_in("Herve", "Later, Hervé served as a general."), _named_in("EU", "The European Union")
+    (True, True)
+    """
+    folded = _fold(name.lower())
     for run in _runs(context):
         words = [w for w in re.split(r"[\s-]+", run) if w[:1].isupper()]
-        if name in words:
+        if folded in {_fold(w.lower()) for w in words}:  # "Herve" is "Hervé"
             return True
         initials = "".join(w[0] for w in words)
         if name.isupper() and len(name) >= 2 and name in initials:
@@ -1073,7 +1079,9 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
        Belavia" does. A span that holds the clause's subject gives that subject as the answer ("Which
        leader did Kallas accuse ...?" -> "Vladimir Putin"), unless it is the whole clause without the
        question's name ("Why did Lithuania close its border?" -> "Poland, citing security concerns,
-       promptly closed its borders").
+       promptly closed its borders"). A question's name that the sentence has only as someone's
+       possessor is not the doer there ("Who did Edgar marry?" -> "King Malcolm III of Scotland married
+       Edgar's sister Margaret").
 
     3. the question asks for a kind of person or thing ("Which British diplomat ...?") and the sentence has
        that noun only after "of" on a noun describing the span ("Julia Fenner, a dual UK-Belarus citizen
@@ -1119,6 +1127,9 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     "the question asks about what is not so ('not'), and the sentence denies nothing"
     >>> check_answer("What does the EU's legitimacy rest on?", s, 43, len(s) - 1).supported
     True
+    >>> s = "King Malcolm III of Scotland married Edgar's sister Margaret."
+    >>> check_answer("Who did Edgar marry?", s, 52, 60, s).reason
+    'it says so of King Malcolm III, not of Edgar'
     >>> s = "The Dutch health authorities regarded the treatment unnecessary."
     >>> check_answer("What did Dutch health authorities regard as necessary?", s, 41, 54).reason
     "the sentence says 'unnecessary', the opposite of the question's 'necessary'"
@@ -1172,7 +1183,8 @@ def _done_by_another(r: _Reading, context: str) -> str:
         if t.pos_ != "PROPN" or not t.text[:1].isupper():
             continue
         if align[t.i]:
-            if any(_is_subject(m) for m in align[t.i]):
+            # the subject of a clause, or only someone's possessor ("Edgar's sister"): not the doer there
+            if any(_is_subject(m) for m in align[t.i]) or all(_is_possessor(m) for m in align[t.i]):
                 asked.append(t)
         elif _named_in(t.text, context):
             asked.append(t)
@@ -1245,6 +1257,13 @@ def _names_a_doer(t: Any) -> bool:
         t = t.head
     modifier = t.dep_ in ("compound", "amod", "poss") or any(c.dep_ == "case" for c in t.children)
     return t.pos_ == "PROPN" and not modifier and not _in_phrase(t)
+
+
+def _is_possessor(t: Any) -> bool:
+    """Is `t` (part of) a possessive name ("Edgar's sister", "Richard's fleet")?"""
+    while t.dep_ in ("compound", "flat") and t.head.i != t.i:
+        t = t.head
+    return bool(t.dep_ == "poss")
 
 
 def _is_subject(t: Any) -> bool:
