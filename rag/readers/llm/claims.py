@@ -1133,6 +1133,9 @@ def check_answer(question: str, sentence: str, start: int, end: int, context: st
     >>> s = "The Dutch health authorities regarded the treatment unnecessary."
     >>> check_answer("What did Dutch health authorities regard as necessary?", s, 41, 54).reason
     "the sentence says 'unnecessary', the opposite of the question's 'necessary'"
+    >>> s = "Officials rejected the anti-Western rhetoric, and Western governments welcomed the release."
+    >>> check_answer("What did Western governments welcome?", s, 79, 90).supported
+    True
     >>> s = "A steam turbine was described by Taqi al-Din in 1551 and by Giovanni Branca in 1629."
     >>> check_answer("Who described a steam turbine in the 17th century?", s, 60, 75).supported
     True
@@ -1304,13 +1307,12 @@ def _negation_dropped(r: _Reading) -> str:
     "regarded the treatment unnecessary", "self molecules" / "non-self molecules")."""
     negated = [t for t in r.q if t.dep_ == "neg" or t.lower_ == "never"]
     if not negated:
-        asked, told = _opposites(r.q), _opposites(r.sent)
-        q_words, s_words = {t.lower_ for t in r.q}, {t.lower_ for t in r.sent}
+        (asked, q_plain), (told, s_plain) = _opposites(r.q), _opposites(r.sent)
         for base, word in told.items():
-            if base in q_words and base not in asked:
+            if base in q_plain and base not in s_plain:
                 return f"the sentence says '{word}', the opposite of the question's '{base}'"
         for base, word in asked.items():
-            if base in s_words and base not in told:
+            if base in s_plain and base not in q_plain:
                 return f"the question asks about '{word}', and the sentence says '{base}'"
         return ""
     asked_words = {t.lemma_.lower() for t in r.words}
@@ -1322,23 +1324,25 @@ def _negation_dropped(r: _Reading) -> str:
     return f"the question asks about what is not so ('{negated[0].text}'), and the sentence denies nothing"
 
 
-def _opposites(doc: Any) -> dict[str, str]:
-    """The words of `doc` negated by a prefix, by the word they negate: {"necessary": "unnecessary",
-    "self": "non-self"} (spaCy splits "non-self" and "non state" into words of their own)."""
+def _opposites(doc: Any) -> tuple[dict[str, str], set[str]]:
+    """The words of `doc` negated by a prefix, by the word they negate ({"necessary": "unnecessary",
+    "self": "non-self"}; spaCy splits "non-self" and "non state" into words of their own), and the
+    words it has without one."""
     found: dict[str, str] = {}
-    tokens = list(doc)
-    for i, t in enumerate(tokens):
+    negated: set[int] = set()  # the words after a "non", "anti" or "un" of their own
+    for t in doc:
         if t.text.isupper() and len(t.text) > 1:  # "UN", not "un-"
             continue
-        if t.lower_ in ("non", "anti", "un") and i + 1 < len(tokens):
-            j = i + 2 if i + 2 < len(tokens) and tokens[i + 1].text == "-" else i + 1
-            if tokens[j].is_alpha:
-                found[tokens[j].lower_] = f"{t.lower_}-{tokens[j].lower_}"
+        if t.lower_ in ("non", "anti", "un") and t.i + 1 < len(doc):
+            j = t.i + 2 if t.i + 2 < len(doc) and doc[t.i + 1].text == "-" else t.i + 1
+            if doc[j].is_alpha:
+                found[doc[j].lower_] = f"{t.lower_}-{doc[j].lower_}"
+                negated.add(j)
             continue
         m = _OPPOSITE.match(t.lower_) or (_OPPOSITE_ADJ.match(t.lower_) if t.pos_ in ("ADJ", "ADV") else None)
         if m:
             found[m.group(2)] = t.lower_
-    return found
+    return found, {t.lower_ for t in doc if t.i not in negated}
 
 
 _RELATIVE_TIME = re.compile(
