@@ -1262,18 +1262,21 @@ def _names_a_doer(t: Any) -> bool:
     return t.pos_ == "PROPN" and not modifier and not _in_phrase(t)
 
 
-def _is_possessor(t: Any) -> bool:
-    """Is `t` (part of) a possessive name ("Edgar's sister", "Richard's fleet")?"""
+def _name_head(t: Any) -> Any:
+    """The last word of the name `t` is part of ("Edgar" of "King Edgar"), which carries its role."""
     while t.dep_ in ("compound", "flat") and t.head.i != t.i:
         t = t.head
-    return bool(t.dep_ == "poss")
+    return t
+
+
+def _is_possessor(t: Any) -> bool:
+    """Is `t` (part of) a possessive name ("Edgar's sister", "Richard's fleet")?"""
+    return bool(_name_head(t).dep_ == "poss")
 
 
 def _is_subject(t: Any) -> bool:
     """Is `t` (part of) the subject of a clause ("Poland, citing security concerns, promptly closed")?"""
-    while t.dep_ in ("compound", "flat") and t.head.i != t.i:
-        t = t.head
-    return bool(t.dep_ in _SUBJECTS)
+    return bool(_name_head(t).dep_ in _SUBJECTS)
 
 
 def _figures(text: str) -> frozenset[str]:
@@ -1289,9 +1292,9 @@ def _context_sentences(context: str) -> tuple[str, ...]:
 
 # words by which a sentence may deny, limit or contrast what it says: a negated question may be answered
 # by a sentence holding one of them ("only", "refused", "rather than"), never by one holding none
-_DENIALS = frozenset(
-    "no not n't never without neither nor none nobody nothing nowhere cannot fail refuse lack unable "  # noqa: SIM905
-    "rarely hardly seldom only instead rather unlike except absent deny".split()
+_DENIALS = NEGATORS | frozenset(
+    "without nobody nowhere fail refuse lack unable rarely hardly seldom only instead rather unlike "  # noqa: SIM905
+    "except absent deny".split()
 )
 _NOT_PREFIX = re.compile(r"^(?:un|in|im|il|ir|non|dis|mis)-?(?=[a-z]{3})")
 _OPPOSITE = re.compile(r"^(un|non|dis|mis|anti)-?([a-z]{4,})$")
@@ -1354,9 +1357,9 @@ def _another_time(question: str, sentence: str) -> str:
     """Rule 5 of `check_answer`: the question names a time ("in 1690", "in the 10th century") and the
     sentence names times, none of them within it ("in 1551 and ... in 1629", "in 1038"): it tells of
     another time than the one asked about."""
-    asked, told = periods(question), periods(sentence)
     if _RELATIVE_TIME.search(question):  # "prior to 2000", "since 1994": not the time itself
         return ""
+    asked, told = periods(question), periods(sentence)
     if not asked or not told or any(a <= d and c <= b for a, b in asked for c, d in told):
         return ""
     asked_text, told_text = _period_text(asked[0]), _period_text(told[0])
