@@ -13,6 +13,8 @@ in no cited sentence is dropped: the model's own wording is never shown as a sho
 >>> r = parse_reply("ANSWER: belavia [2]\\nSAYS: The US eased sanctions on Belavia [2].")
 >>> r.short, r.short_cites, r.says
 ('belavia', (2,), 'The US eased sanctions on Belavia [2].')
+>>> parse_reply("ANSWER: the European Parliament and the Council [9").short
+'the European Parliament and the Council'
 >>> fold_map("It’s  “Belavia”")[0]
 'it\\'s "belavia"'
 >>> find_folded("Belavia", "the national airline, Belavia.")
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from rag.readers.llm.answer_shape import is_unit, shape_mismatch
 from rag.readers.llm.claims import answer_verb_mismatch, check_answer, count_mismatch
 from rag.readers.llm.grounding import markers
+from rag.readers.llm.restated import restated
 
 _NUMBER_WORDS = {
     str(i): w
@@ -37,8 +40,11 @@ _NUMBER_WORDS = {
 }
 MAX_BARE_WORDS = 6  # a reply without labels this short is a short answer
 MAX_SHORT_WORDS = 25  # a "short answer" longer than this is a sentence, not a span
+MAX_WINDOW_WORDS = 8  # the longest part of a reply that is verbatim only in part kept as its short answer
+MAX_WINDOW_REPLY = 10  # ... from a reply of at most this many words (a longer one is a sentence of its own)
 _LABEL = re.compile(r"^\s*\**\s*(answer|says?|sentence)\s*\**\s*[:：]\s*\**\s*", re.IGNORECASE)
 _QUOTES = {"’": "'", "‘": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'}
+_CUT_MARKER = re.compile(r"\s*\[(\d*)$")
 _TRIM = " \t\n*`"
 _END = ".,;:!?"
 _QUOTE_MARKS = "\"'“”‘’"
@@ -88,6 +94,10 @@ def parse_reply(reply: str) -> Reply:
         if m and m.group(1).lower() == "answer" and not short:
             seen_label = True
             numbers, text = markers(line[m.end() :])
+            cut = _CUT_MARKER.search(text)  # a reply cut off by its token budget inside "[9]"
+            if cut:
+                text = text[: cut.start()]
+                numbers += (int(cut.group(1)),) if cut.group(1) else ()
             short, cites = trim(text), numbers
         elif m:
             seen_label = True
@@ -186,15 +196,25 @@ def _places(
 ) -> Iterator[tuple[int, tuple[int, int]]]:
     """(sentence number, (start, end)) of each place the short answer may stand, in the order tried: the
     span and its parts without echoing words, verbatim; then, as a list whose items are the sentence's,
-    joined otherwise ("BBC, The Guardian, UPI"), the sentence's own list."""
+    joined otherwise ("BBC, The Guardian, UPI"), the sentence's own list; then, only when none of
+    these is anywhere, the parts of a short reply that are verbatim (_windows)."""
+    verbatim = False
     for candidate in _trimmed(trim(short), question):
         for n in cited:
             for found in find_all_folded(candidate, by_number[n][0]):
+                verbatim = True
                 yield n, found
     for n in cited:
         listed = find_list(short, by_number[n][0])
         if listed is not None:
+            verbatim = True
             yield n, listed
+    if verbatim:  # found, and not the answer there: a part of it is not either
+        return
+    for candidate in _windows(trim(short), question):
+        for n in cited:
+            for found in find_all_folded(candidate, by_number[n][0]):
+                yield n, found
 
 
 _LIST_SEPARATOR = re.compile(r"\s*(?:[,;]\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)", re.IGNORECASE)
@@ -227,22 +247,54 @@ def find_list(span: str, text: str) -> tuple[int, int] | None:
 
 def _trimmed(span: str, question: str) -> list[str]:
     """`span`, then its parts without echoing words at the ends, longest first."""
-    from rag.text import stopwords
-
     words = span.split()
-    echo = {_bare(w) for w in question.split()} | set(stopwords())
+    echoes = _echo(question)
     out = [span]
     if span in _NUMBER_WORDS:  # "2" where the sentence says "two"
         out.append(_NUMBER_WORDS[span])
     for i in range(len(words)):
-        if i and _bare(words[i - 1]) not in echo:
+        if i and not echoes(words[i - 1]):
             break
         for j in range(len(words), i, -1):
-            if j < len(words) and _bare(words[j]) not in echo:
+            if j < len(words) and not echoes(words[j]):
                 break
-            if (i, j) != (0, len(words)) and any(_bare(w) not in echo for w in words[i:j]):
+            if (i, j) != (0, len(words)) and not all(echoes(w) for w in words[i:j]):
                 out.append(" ".join(words[i:j]))
     return sorted(dict.fromkeys(out), key=lambda c: -len(c.split()))
+
+
+def _windows(span: str, question: str) -> list[str]:
+    """For a span of at most MAX_WINDOW_REPLY words, the runs of 2 to MAX_WINDOW_WORDS of its words
+    that hold more than half of its words that do not echo the question, and start and end on such a
+    word, longest first: where the model's reply is verbatim only in part ("seek to abolish the state
+    of Israel" where the sentence says "to abolish the state of Israel"), that part is tried last.
+
+    >>> _windows("seek to abolish Israel", "What is the goal of Hamas?")
+    ['seek to abolish Israel', 'seek to abolish', 'abolish Israel']
+    >>> _windows("they left Belarus", "How did they leave Belarus?")
+    []
+    """
+    words = span.split()
+    if len(words) > MAX_WINDOW_REPLY:
+        return []
+    echoes = _echo(question)
+    new = [i for i, w in enumerate(words) if not echoes(w)]
+    need = len(new) // 2 + 1 if new else 0
+    runs = [
+        " ".join(words[new[a] : new[b] + 1])
+        for a in range(len(new))
+        for b in range(a + need - 1, len(new))
+        if 2 <= new[b] + 1 - new[a] <= MAX_WINDOW_WORDS
+    ]
+    return sorted(dict.fromkeys(runs), key=lambda c: -len(c.split()))
+
+
+def _echo(question: str) -> Callable[[str], bool]:
+    """Whether a word only echoes `question` (is one of its words) or is a function word."""
+    from rag.text import stopwords
+
+    echo = {_bare(w) for w in question.split()} | set(stopwords())
+    return lambda word: _bare(word) in echo
 
 
 def _bare(word: str) -> str:
@@ -261,8 +313,10 @@ class Fit:
 
 
 def fit_answer(question: str, text: str, start: int, end: int, context: str = "") -> Fit:
-    """Does text[start:end] answer `question` where it stands? Its shape first (answer_shape: a "how
-    long" answered "four" gets the word after it when that fixes it, "four years"), then which verb it
+    """Does text[start:end] answer `question` where it stands? Cut to what it adds to the question
+    first (restated: "on the Vistula River" -> "the Vistula River" for "On what river ..."), then its
+    shape (answer_shape: a "how long" answered "four" gets the word after it when that fixes it, "four
+    years"), then which verb it
     goes with and what it counts, then who it is said of (claims.check_answer, with `context` the
     passages): only the last makes the reader refuse; the others give the quotes instead.
 
@@ -270,6 +324,7 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     >>> fit_answer("How long a sentence did Khilo get?", s, s.index("four"), s.index("four") + 4).span
     (39, 49)
     """
+    start, end = restated(question, text, start, end)
     misfit = shape_mismatch(question, text[start:end])
     if misfit:
         m = re.match(r"[ \t]+([\w’'-]+)", text[end:])  # the word after it, on the same line: a unit?

@@ -1,0 +1,132 @@
+"""A short answer that restates the question, cut to what it adds.
+
+The model is asked for the shortest words that answer, and often copies more: the question's own subject
+and verb ("Supplementary sources of European Union law include case law ..." for "What are some
+supplementary sources of European Union law?"), its verb and object after the answer ("Aristotle
+provided a philosophical discussion of" for "Who provided a philosophical discussion of force?"), or
+the question's preposition ("on the Vistula River" for "On what river does Warsaw stand?"). The span
+stays verbatim: it is only cut, on the sentence's parse (claims.parse), to
+
+1. without a leading clause subject made only of the question's words, its verb and what stands
+   between them ("... include" above);
+2. the subject alone, when everything after it in the span is the question's words ("Aristotle"),
+   for a "who", "what", "which" or "whose" question;
+3. without a leading preposition: one the question already has; "in", "on" or "at" before a name or
+   figure for a "when" or "where" question ("in 1596" -> "1596", not "in the near future"); one that
+   goes with the verb cut in 1 ("is composed of"); never one that changes the meaning ("before 1998").
+
+A cut is kept only when what is left holds a word that is not the question's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rag.readers.llm.claims import parse
+from rag.text import stopwords
+
+_PLACE_TIME = frozenset({"in", "on", "at"})
+_MEANING = frozenset(
+    {"before", "after", "since", "until", "without", "against", "except", "near", "over", "under"}
+)
+_SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
+_WHO = frozenset({"who", "what", "which", "whose"})  # questions a subject can answer
+
+
+def restated(question: str, text: str, start: int, end: int) -> tuple[int, int]:
+    """text[start:end] cut to what it adds to `question` (see the module docstring); the same span when
+    there is nothing to cut.
+
+    >>> s = "Aristotle provided a philosophical discussion of the concept of a force."
+    >>> q = "Who provided a philosophical discussion of force?"
+    >>> s[slice(*restated(q, s, 0, s.index(" the concept")))]
+    'Aristotle'
+    >>> s = "Supplementary sources of law include case law and general principles."
+    >>> s[slice(*restated("What are some supplementary sources of law?", s, 0, len(s) - 1))]
+    'case law and general principles'
+    >>> s = "Warsaw stands on the Vistula River."
+    >>> s[slice(*restated("On what river does Warsaw stand?", s, s.index("on"), len(s) - 1))]
+    'the Vistula River'
+    >>> s[slice(*restated("Where does Warsaw stand?", s, s.index("on"), len(s) - 1))]
+    'the Vistula River'
+    >>> s = "It will reopen in the near future."
+    >>> s[slice(*restated("When will it reopen?", s, s.index("in"), len(s) - 1))]
+    'in the near future'
+    >>> s = "The legislature is composed of the Parliament and the Council."
+    >>> s[slice(*restated("What makes up the legislature?", s, 0, len(s) - 1))]
+    'the Parliament and the Council'
+    >>> s = "The bridge opened before 1998."
+    >>> s[slice(*restated("When did the bridge open?", s, s.index("before"), len(s) - 1))]
+    'before 1998'
+    """
+    doc = parse(text)
+    tokens = [t for t in doc if t.idx >= start and t.idx + len(t.text) <= end]
+    if len(tokens) < 2:
+        return start, end
+    echoes = _echo(question)
+    after = _after_subject(tokens, echoes)
+    asks_who = question.split()[0].lower().strip("?,") in _WHO if question.split() else False
+    kept = after or (asks_who and _subject_only(tokens, echoes)) or tokens
+    kept = _without_preposition(kept, question, bool(after))
+    if kept is tokens or not any(not echoes(t) for t in kept):
+        return start, end
+    return kept[0].idx, kept[-1].idx + len(kept[-1].text)
+
+
+def _echo(question: str) -> Any:
+    """Whether a token only repeats the question: one of its words (or their lemma), a function word, or
+    punctuation."""
+    q = parse(question)
+    asked = {t.lower_ for t in q} | {t.lemma_.lower() for t in q}
+    stop = stopwords()
+
+    def echoes(t: Any) -> bool:
+        return t.is_punct or t.lower_ in stop or t.lower_ in asked or t.lemma_.lower() in asked
+
+    return echoes
+
+
+def _after_subject(tokens: Sequence[Any], echoes: Any) -> list[Any] | None:
+    """What follows the span's leading subject and its verb, when that subject is the question's words."""
+    first = tokens[0]
+    subject = next((t for t in tokens if t.dep_ in _SUBJECTS and first in t.subtree), None)
+    if subject is None or not all(echoes(t) for t in subject.subtree):
+        return None
+    verb = subject.head
+    inside = [t for t in tokens if t.i > max(t2.i for t2 in subject.subtree)]
+    rest = [t for t in inside if t.i > verb.i] if verb in inside else []  # its auxiliaries go with it
+    return rest if rest and any(not echoes(t) for t in rest) else None
+
+
+def _subject_only(tokens: Sequence[Any], echoes: Any) -> list[Any] | None:
+    """The span's leading subject, when everything after it is the question's words."""
+    first = tokens[0]
+    subject = next((t for t in tokens if t.dep_ in _SUBJECTS and first in t.subtree), None)
+    if subject is None:
+        return None
+    last = max(t.i for t in subject.subtree)
+    head = [t for t in tokens if t.i <= last]
+    tail = [t for t in tokens if t.i > last]
+    if not tail or not all(echoes(t) for t in tail) or all(echoes(t) for t in head):
+        return None
+    if not any(t.pos_ in ("VERB", "AUX") for t in tail):
+        return None  # "the Treaty on European Union" cut at "on": not a clause after a subject
+    return head
+
+
+def _without_preposition(tokens: list[Any], question: str, after_verb: bool) -> list[Any]:
+    """Without a leading preposition the question already has (or in/on/at for when and where, or any
+    that goes with the verb just cut: "composed of")."""
+    first = tokens[0]
+    if first.pos_ != "ADP" or len(tokens) < 2 or first.dep_ not in ("prep", "agent"):
+        return tokens
+    if after_verb and first.lower_ not in _MEANING:
+        return tokens[1:]
+    words = {w.strip("?,.!").lower() for w in question.split()}
+    asks_place_or_time = bool(words & {"when", "where"})
+    # "in 1596", not "in the future"
+    named = any(t.like_num or t.pos_ in ("PROPN", "NUM") for t in tokens[1:])
+    if first.lower_ in words or (first.lower_ in _PLACE_TIME and asks_place_or_time and named):
+        return tokens[1:]
+    return tokens
