@@ -666,6 +666,29 @@ def _article_answer(engine, question: str, short: str, fragment: str):  # type: 
         ),
         # "four" alone does not say how long; the word after it does
         ("How long a sentence did Mikalai Khilo receive?", "four", "four years", "four years", None),
+        # a span that restates the question is cut to what it adds: the subject alone, no preposition
+        (
+            "Which country restricted parts of its airspace?",
+            "Latvia restricted parts of its airspace",
+            "restricted parts of its airspace",
+            "Latvia",
+            None,
+        ),
+        (
+            "When was the US embassy in Minsk shuttered?",
+            "in February 2022",
+            "February 2022",
+            "February 2022",
+            None,
+        ),
+        # a reply verbatim only in part ("gave" is the model's word) gives that part
+        (
+            "What did Coale give Lukashenko?",
+            "gave a letter from President Donald Trump",
+            "cuff links",
+            "letter from President Donald Trump",
+            None,
+        ),
     ],
 )
 def test_a_short_answer_said_of_someone_else_is_not_shown(  # type: ignore[no-untyped-def]
@@ -678,6 +701,21 @@ def test_a_short_answer_said_of_someone_else_is_not_shown(  # type: ignore[no-un
     else:
         assert not answer.abstained and answer.reader == "llm" and answer.direct_answer == shown
         assert fragment in answer.citations[0].quote
+
+
+def test_a_reply_cut_off_inside_its_citation_mark_keeps_its_short_answer(engine) -> None:  # type: ignore[no-untyped-def]
+    import copy
+
+    from rag.readers.llm.reader import LLMReader
+
+    question = "Which airline did the US ease sanctions on?"
+    n = number_of(engine, question, "ease sanctions")
+    scripted = copy.copy(engine)
+    scripted.reader = LLMReader(
+        engine.settings, backend=ScriptedBackend(0.9, f"ANSWER: Belavia [{n}"), calibration=ALWAYS_YES
+    )
+    answer = scripted.ask(question)
+    assert answer.direct_answer == "Belavia" and "ease sanctions" in answer.citations[0].quote
 
 
 @pytest.mark.parametrize(
