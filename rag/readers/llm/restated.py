@@ -11,15 +11,17 @@ stays verbatim: it is only cut, on the sentence's parse (claims.parse), to
    between them ("... include" above);
 2. the subject alone, when everything after it in the span is the question's words ("Aristotle"),
    for a "who", "what", "which" or "whose" question;
-3. without a leading preposition: one the question already has; "in", "on" or "at" before a name or
-   figure for a "when" or "where" question ("in 1596" -> "1596", not "in the near future"); one that
-   goes with the verb cut in 1 ("is composed of"); never one that changes the meaning ("before 1998").
+3. without a leading preposition: one the question asks with ("on what river", "by whom"); "in", "on"
+   or "at" before a name or figure for a "when" or "where" question ("in 1596" -> "1596", not "in the
+   near future"); one that goes with the verb cut in 1 ("is composed of"); never one that changes the
+   meaning ("before 1998").
 
 A cut is kept only when what is left holds a word that is not the question's.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +34,7 @@ _MEANING = frozenset(
 )
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
 _WHO = frozenset({"who", "what", "which", "whose"})  # questions a subject can answer
+_WH = _WHO | {"whom", "when", "where", "how"}
 
 
 def restated(question: str, text: str, start: int, end: int) -> tuple[int, int]:
@@ -51,6 +54,8 @@ def restated(question: str, text: str, start: int, end: int) -> tuple[int, int]:
     >>> s[slice(*restated("Where does Warsaw stand?", s, s.index("on"), len(s) - 1))]
     'the Vistula River'
     >>> s = "It will reopen in the near future."
+    >>> s[slice(*restated("When will the embassy in Minsk reopen?", s, s.index("in"), len(s) - 1))]
+    'in the near future'
     >>> s[slice(*restated("When will it reopen?", s, s.index("in"), len(s) - 1))]
     'in the near future'
     >>> s = "The legislature is composed of the Parliament and the Council."
@@ -64,7 +69,7 @@ def restated(question: str, text: str, start: int, end: int) -> tuple[int, int]:
     tokens = [t for t in doc if t.idx >= start and t.idx + len(t.text) <= end]
     if len(tokens) < 2:
         return start, end
-    echoes = _echo(question)
+    echoes = _repeats_question(question)
     after = _after_subject(tokens, echoes)
     asks_who = question.split()[0].lower().strip("?,") in _WHO if question.split() else False
     kept = after or (asks_who and _subject_only(tokens, echoes)) or tokens
@@ -74,7 +79,7 @@ def restated(question: str, text: str, start: int, end: int) -> tuple[int, int]:
     return kept[0].idx, kept[-1].idx + len(kept[-1].text)
 
 
-def _echo(question: str) -> Any:
+def _repeats_question(question: str) -> Any:
     """Whether a token only repeats the question: one of its words (or their lemma), a function word, or
     punctuation."""
     q = parse(question)
@@ -123,10 +128,23 @@ def _without_preposition(tokens: list[Any], question: str, after_verb: bool) -> 
         return tokens
     if after_verb and first.lower_ not in _MEANING:
         return tokens[1:]
-    words = {w.strip("?,.!").lower() for w in question.split()}
-    asks_place_or_time = bool(words & {"when", "where"})
+    words = [w.strip("?,.!").lower() for w in question.split()]
+    asks_place_or_time = bool(set(words) & {"when", "where"})
     # "in 1596", not "in the future"
     named = any(t.like_num or t.pos_ in ("PROPN", "NUM") for t in tokens[1:])
-    if first.lower_ in words or (first.lower_ in _PLACE_TIME and asks_place_or_time and named):
+    if first.lower_ in _asked_prepositions(words) or (
+        first.lower_ in _PLACE_TIME and asks_place_or_time and named
+    ):
         return tokens[1:]
     return tokens
+
+
+def _asked_prepositions(words: Sequence[str]) -> set[str]:
+    """The prepositions the question asks with: before its wh-word ("on what river", "by whom") or left
+    at its end ("protects organisms against what", "what is it made of"), not any it holds ("in Minsk")."""
+    asked = {a for a, b in itertools.pairwise(words) if b in _WH}
+    if words:
+        asked.add(words[-1])  # "what is it made of"
+    if len(words) >= 2 and words[-1] in _WH:
+        asked.add(words[-2])  # "protects organisms against what"
+    return asked
