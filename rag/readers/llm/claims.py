@@ -83,7 +83,7 @@ _ATTRIBUTE_LINKS = frozenset(
     }
 )
 _PREDICATE_LINKS = frozenset({"attr", "acomp", "oprd"})  # "X is a journalist", "X was named Banker"
-_SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
+SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
 _RELATIVE = frozenset({"who", "whom", "whose", "which", "that"})
 Aligned = dict[int, list[Any]]  # a claim token's index -> the quote tokens it matches
 _PREFIX = 5  # a name and its adjective share their first letters: "Lithuania" ~ "Lithuanian"
@@ -283,7 +283,7 @@ def _antecedent(t: Any) -> Any | None:
 
 def _subject(verb: Any) -> Any | None:
     for c in verb.children:
-        if c.dep_ in _SUBJECTS:
+        if c.dep_ in SUBJECTS:
             return _antecedent(c) or c
     return None
 
@@ -381,7 +381,7 @@ def _separated(a: Any, b: Any) -> bool:
             )  # "... and returns" tagged a noun
             and _subject(mine) is None
             and other is not None
-            and other.dep_ in _SUBJECTS
+            and other.dep_ in SUBJECTS
         )
         if not shared_subject:
             return True
@@ -1276,7 +1276,7 @@ def _is_possessor(t: Any) -> bool:
 
 def _is_subject(t: Any) -> bool:
     """Is `t` (part of) the subject of a clause ("Poland, citing security concerns, promptly closed")?"""
-    return bool(_name_head(t).dep_ in _SUBJECTS)
+    return bool(_name_head(t).dep_ in SUBJECTS)
 
 
 def _figures(text: str) -> frozenset[str]:

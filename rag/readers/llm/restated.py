@@ -25,14 +25,13 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from rag.readers.llm.claims import parse
+from rag.readers.llm.claims import SUBJECTS, parse
 from rag.text import stopwords
 
 _PLACE_TIME = frozenset({"in", "on", "at"})
 _MEANING = frozenset(
     {"before", "after", "since", "until", "without", "against", "except", "near", "over", "under"}
 )
-_SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
 _WHO = frozenset({"who", "what", "which", "whose"})  # questions a subject can answer
 _WH = _WHO | {"whom", "when", "where", "how"}
 
@@ -70,10 +69,12 @@ def restated(question: str, text: str, start: int, end: int) -> tuple[int, int]:
     if len(tokens) < 2:
         return start, end
     echoes = _repeats_question(question)
-    after = _after_subject(tokens, echoes)
-    asks_who = question.split()[0].lower().strip("?,") in _WHO if question.split() else False
-    kept = after or (asks_who and _subject_only(tokens, echoes)) or tokens
-    kept = _without_preposition(kept, question, bool(after))
+    words = [w.strip("?,.!").lower() for w in question.split()]
+    subject = _leading_subject(tokens)
+    after = _after_subject(tokens, subject, echoes)
+    asks_who = bool(words) and words[0] in _WHO
+    kept = after or (asks_who and _subject_only(tokens, subject, echoes)) or tokens
+    kept = _without_preposition(kept, words, bool(after))
     if kept is tokens or not any(not echoes(t) for t in kept):
         return start, end
     return kept[0].idx, kept[-1].idx + len(kept[-1].text)
@@ -92,10 +93,13 @@ def _repeats_question(question: str) -> Any:
     return echoes
 
 
-def _after_subject(tokens: Sequence[Any], echoes: Any) -> list[Any] | None:
+def _leading_subject(tokens: Sequence[Any]) -> Any | None:
+    """The subject whose phrase opens the span, if one does."""
+    return next((t for t in tokens if t.dep_ in SUBJECTS and tokens[0] in t.subtree), None)
+
+
+def _after_subject(tokens: Sequence[Any], subject: Any | None, echoes: Any) -> list[Any] | None:
     """What follows the span's leading subject and its verb, when that subject is the question's words."""
-    first = tokens[0]
-    subject = next((t for t in tokens if t.dep_ in _SUBJECTS and first in t.subtree), None)
     if subject is None or not all(echoes(t) for t in subject.subtree):
         return None
     verb = subject.head
@@ -104,10 +108,8 @@ def _after_subject(tokens: Sequence[Any], echoes: Any) -> list[Any] | None:
     return rest if rest and any(not echoes(t) for t in rest) else None
 
 
-def _subject_only(tokens: Sequence[Any], echoes: Any) -> list[Any] | None:
+def _subject_only(tokens: Sequence[Any], subject: Any | None, echoes: Any) -> list[Any] | None:
     """The span's leading subject, when everything after it is the question's words."""
-    first = tokens[0]
-    subject = next((t for t in tokens if t.dep_ in _SUBJECTS and first in t.subtree), None)
     if subject is None:
         return None
     last = max(t.i for t in subject.subtree)
@@ -120,7 +122,7 @@ def _subject_only(tokens: Sequence[Any], echoes: Any) -> list[Any] | None:
     return head
 
 
-def _without_preposition(tokens: list[Any], question: str, after_verb: bool) -> list[Any]:
+def _without_preposition(tokens: list[Any], words: Sequence[str], after_verb: bool) -> list[Any]:
     """Without a leading preposition the question already has (or in/on/at for when and where, or any
     that goes with the verb just cut: "composed of")."""
     first = tokens[0]
@@ -128,7 +130,6 @@ def _without_preposition(tokens: list[Any], question: str, after_verb: bool) -> 
         return tokens
     if after_verb and first.lower_ not in _MEANING:
         return tokens[1:]
-    words = [w.strip("?,.!").lower() for w in question.split()]
     asks_place_or_time = bool(set(words) & {"when", "where"})
     # "in 1596", not "in the future"
     named = any(t.like_num or t.pos_ in ("PROPN", "NUM") for t in tokens[1:])

@@ -316,9 +316,9 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     """Does text[start:end] answer `question` where it stands? Cut to what it adds to the question
     first (restated: "on the Vistula River" -> "the Vistula River" for "On what river ..."), then its
     shape (answer_shape: a "how long" answered "four" gets the word after it when that fixes it, "four
-    years"), then which verb it
-    goes with and what it counts, then who it is said of (claims.check_answer, with `context` the
-    passages): only the last makes the reader refuse; the others give the quotes instead.
+    years"), then which verb it goes with and what it counts, then who it is said of
+    (claims.check_answer, with `context` the passages): only the last makes the reader refuse; the
+    others give the quotes instead.
 
     >>> s = "Khilo was sentenced in January 2025 to four years in a penal colony."
     >>> fit_answer("How long a sentence did Khilo get?", s, s.index("four"), s.index("four") + 4).span
