@@ -681,6 +681,29 @@ def _article_answer(engine, question: str, short: str, fragment: str):  # type: 
             "February 2022",
             None,
         ),
+        # "what year" asks for a time as "when" does; the question's verb, and the preposition the
+        # question asks with, are cut with the words before them
+        (
+            "What year was the US embassy in Minsk shuttered?",
+            "in February 2022",
+            "February 2022",
+            "February 2022",
+            None,
+        ),
+        (
+            "What did the United States agree to ease?",
+            "ease sanctions on Belarus’s national airline, Belavia",
+            "ease sanctions",
+            "sanctions on Belarus’s national airline, Belavia",
+            None,
+        ),
+        (
+            "Lukashenko described the mass pardon as what?",
+            "described the mass pardon as a “humanitarian gesture”",
+            "humanitarian gesture",
+            "a “humanitarian gesture”",
+            None,
+        ),
         # a reply verbatim only in part ("gave" is the model's word) gives that part
         (
             "What did Coale give Lukashenko?",

@@ -11,10 +11,15 @@ stays verbatim: it is only cut, on the sentence's parse (claims.parse), to
    between them ("... include" above);
 2. the subject alone, when everything after it in the span is the question's words ("Aristotle"),
    for a "who", "what", "which" or "whose" question;
-3. without a leading preposition: one the question asks with ("on what river", "by whom"); "in", "on"
-   or "at" before a name or figure for a "when" or "where" question ("in 1596" -> "1596", not "in the
-   near future"); one that goes with the verb cut in 1 ("is composed of"); never one that changes the
-   meaning ("before 1998").
+3. when the span has no subject of its own, without a leading run of the question's words that ends
+   with the question's verb ("separate religion from politics" for "What do moderates seek to
+   separate?"), that verb's preposition ("listed as a UNESCO World Heritage Site") or a preposition
+   the question asks with ("the seat of a Roman Catholic archdiocese" for "What archdiocese is Warsaw
+   the seat of?");
+4. without a leading preposition: one the question asks with ("on what river", "by whom"); "in", "on"
+   or "at" before a name or figure for a "when" or "where" question, or one for a year, date or
+   century ("in 1596" -> "1596", not "in the near future"); one that goes with the verb cut in 1 ("is
+   composed of"); never one that changes the meaning ("before 1998").
 
 A cut is kept only when what is left holds a word that is not the question's.
 """
@@ -32,6 +37,7 @@ _PLACE_TIME = frozenset({"in", "on", "at"})
 _MEANING = frozenset(
     {"before", "after", "since", "until", "without", "against", "except", "near", "over", "under"}
 )
+_TIMES = frozenset({"year", "years", "century", "decade", "date", "month", "day"})  # "what year"
 _WHO = frozenset({"who", "what", "which", "whose"})  # questions a subject can answer
 _WH = _WHO | {"whom", "when", "where", "how"}
 
@@ -60,6 +66,12 @@ def restated(question: str, text: str, start: int, end: int) -> tuple[int, int]:
     >>> s = "The legislature is composed of the Parliament and the Council."
     >>> s[slice(*restated("What makes up the legislature?", s, 0, len(s) - 1))]
     'the Parliament and the Council'
+    >>> s = "The Old Town was listed as a UNESCO World Heritage Site in 1980."
+    >>> q = "What was the Old Town listed as in 1980?"
+    >>> s[slice(*restated(q, s, s.index("listed"), s.index(" in 1980")))]
+    'a UNESCO World Heritage Site'
+    >>> s[slice(*restated("What year was the Old Town listed?", s, s.index("in 1980"), len(s) - 1))]
+    '1980'
     >>> s = "The bridge opened before 1998."
     >>> s[slice(*restated("When did the bridge open?", s, s.index("before"), len(s) - 1))]
     'before 1998'
@@ -73,7 +85,12 @@ def restated(question: str, text: str, start: int, end: int) -> tuple[int, int]:
     subject = _leading_subject(tokens)
     after = _after_subject(tokens, subject, echoes)
     asks_who = bool(words) and words[0] in _WHO
-    kept = after or (asks_who and _subject_only(tokens, subject, echoes)) or tokens
+    kept = (
+        after
+        or (asks_who and _subject_only(tokens, subject, echoes))
+        or (subject is None and _after_echo(tokens, echoes, question, words))
+        or tokens
+    )
     kept = _without_preposition(kept, words, bool(after))
     if kept is tokens or not any(not echoes(t) for t in kept):
         return start, end
@@ -122,6 +139,32 @@ def _subject_only(tokens: Sequence[Any], subject: Any | None, echoes: Any) -> li
     return head
 
 
+def _after_echo(tokens: Sequence[Any], echoes: Any, question: str, words: Sequence[str]) -> list[Any] | None:
+    """What follows a leading run of the question's words that ends with its verb ("separate" religion
+    from politics), the verb's preposition ("listed as" a UNESCO site) or a preposition the question asks
+    with ("the seat of" a Roman Catholic archdiocese, for "what is Warsaw the seat of?"), when the run
+    holds a content word of the question; never at a preposition that changes the meaning."""
+    run = list(itertools.takewhile(echoes, tokens))
+    while run and run[-1].pos_ in ("DET", "PUNCT"):  # "the seat of a ...": the object's article stays
+        run.pop()
+    if not run or len(run) == len(tokens) or run[-1].lower_ in _MEANING:
+        return None
+    # a verb of the question's, as the question has it (not "articles" parsed as a verb)
+    verbs = {t.lemma_.lower() for t in parse(question) if t.pos_ in ("VERB", "AUX")}
+    last, before = run[-1], run[-2] if len(run) > 1 else None
+
+    def its_verb(t: Any) -> bool:
+        return t.pos_ in ("VERB", "AUX") and t.dep_ not in ("amod", "compound") and t.lemma_.lower() in verbs
+
+    preposition = last.pos_ == "ADP" and (
+        last.lower_ in _asked_prepositions(words) or (before is not None and its_verb(before))
+    )
+    stop = stopwords()
+    if not (its_verb(last) or preposition) or all(t.is_punct or t.lower_ in stop for t in run):
+        return None
+    return list(tokens[len(run) :])
+
+
 def _without_preposition(tokens: list[Any], words: Sequence[str], after_verb: bool) -> list[Any]:
     """Without a leading preposition the question already has (or in/on/at for when and where, or any
     that goes with the verb just cut: "composed of")."""
@@ -130,7 +173,9 @@ def _without_preposition(tokens: list[Any], words: Sequence[str], after_verb: bo
         return tokens
     if after_verb and first.lower_ not in _MEANING:
         return tokens[1:]
-    asks_place_or_time = bool(set(words) & {"when", "where"})
+    asks_place_or_time = bool(set(words) & {"when", "where"}) or any(
+        a in ("what", "which") and b in _TIMES for a, b in itertools.pairwise(words)
+    )
     # "in 1596", not "in the future"
     named = any(t.like_num or t.pos_ in ("PROPN", "NUM") for t in tokens[1:])
     if first.lower_ in _asked_prepositions(words) or (
