@@ -760,6 +760,15 @@ def test_a_reply_cut_off_inside_its_citation_mark_keeps_its_short_answer(engine)
             "'52' counts prisoners, not ukrainians",
             True,
         ),
+        # a year for a "what" question that names no time (SQuAD: "What was the first true vacuum ...?"
+        # -> "In 1698")
+        (
+            "What was the Ryanair flight forced to do?",
+            "2021",
+            "forced landing",
+            "'what ...?' names no time, so a year alone does not answer it",
+            False,
+        ),
         (
             "when exactly will the embassy open again",
             "in the very near future",

@@ -31,6 +31,10 @@ answer of that kind can be; measured on every answerable SQuAD 2.0 public questi
 "the answer only repeats the question's words"
 >>> shape_mismatch("Which restrictions on Belavia were lifted?", "2021")
 "a 'which restrictions' question is not answered by a year alone"
+>>> shape_mismatch("In what country was the first railway built?", "1804")
+"'in what ...?' names no time, so a year alone does not answer it"
+>>> shape_mismatch("What treaty was signed?", "in 911"), shape_mismatch("In what year was it?", "in 911")
+("'what ...?' names no time, so a year alone does not answer it", '')
 """
 
 from __future__ import annotations
@@ -67,6 +71,14 @@ _WHEN = re.compile(
 )
 _NOT_A_DATE = re.compile(r"^(?:why|who|whom|whose|where)\b")
 _WHAT_DID = re.compile(r"^what (?:did|does|do)\b")
+# "what"/"which" (after a preposition too: "in what country") in a question that names no time: of the
+# SQuAD 2.0 public split's 44 gold answers that are a bare year for such a question, every question names one
+_WHAT_ANY = re.compile(r"^(?:[a-z]+ )?(?:what|which)\b")
+_TIME_ASKED = re.compile(
+    r"\b(?:years?|dates?|times?|centur(?:y|ies)|decades?|periods?|eras?|ages?|days?|weeks?|months?|seasons?"
+    r"|hours?|when|long|old|ago|anniversary|birthday)\b"
+)
+_OLD_YEAR = re.compile(r"[1-9]\d{2}")  # "in 911": a year when a preposition of time comes before it
 # a question that offers its answers ("X or Y?") or asks yes or no may be answered in its own words
 _CHOICE = re.compile(rf"\bor\b|^{_AUX}\b")
 # "on what exact date", "which day", "when exactly": a calendar date, not "in the very near future"
@@ -147,6 +159,10 @@ def shape_mismatch(question: str, span: str) -> str:
         return f"a '{what.group(0)}' question is not answered by a year alone"  # type: ignore[union-attr]
     if _WHAT_DID.match(q) and _is_bare_year(words):  # "What did Kallas tell Reuters?" -> "2024"
         return "a 'what did' question is not answered by a year alone"
+    what = _WHAT_ANY.match(q)
+    old_year = len(words) == 2 and words[0] in ("in", "by", "circa") and _OLD_YEAR.fullmatch(words[1])
+    if what and not _TIME_ASKED.search(q) and (_is_bare_year(words) or old_year):
+        return f"'{what.group(0)} ...?' names no time, so a year alone does not answer it"
     asked = set(_words(q))
     if content and all(w in asked for w in content) and not _CHOICE.search(q):
         return "the answer only repeats the question's words"  # "Who presented Coale ...?" -> "Coale"
