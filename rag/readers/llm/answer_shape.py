@@ -153,16 +153,17 @@ def shape_mismatch(question: str, span: str) -> str:
         return (
             "a 'how long' question needs a duration or a length with its unit"  # "six"; "since 1994" is one
         )
+    bare_year = _is_bare_year(words)
     what = _WHAT_NOUN.match(q)
     noun = what.group(1) if what else ""
-    if noun and not re.fullmatch(_AUX, noun) and noun not in _COUNTING_NOUNS and _is_bare_year(words):
+    if noun and not re.fullmatch(_AUX, noun) and noun not in _COUNTING_NOUNS and bare_year:
         return f"a '{what.group(0)}' question is not answered by a year alone"  # type: ignore[union-attr]
-    if _WHAT_DID.match(q) and _is_bare_year(words):  # "What did Kallas tell Reuters?" -> "2024"
+    if _WHAT_DID.match(q) and bare_year:  # "What did Kallas tell Reuters?" -> "2024"
         return "a 'what did' question is not answered by a year alone"
-    what = _WHAT_ANY.match(q)
+    asks_what = _WHAT_ANY.match(q)
     old_year = len(words) == 2 and words[0] in ("in", "by", "circa") and _OLD_YEAR.fullmatch(words[1])
-    if what and not _TIME_ASKED.search(q) and (_is_bare_year(words) or old_year):
-        return f"'{what.group(0)} ...?' names no time, so a year alone does not answer it"
+    if asks_what and not _TIME_ASKED.search(q) and (bare_year or old_year):
+        return f"'{asks_what.group(0)} ...?' names no time, so a year alone does not answer it"
     asked = set(_words(q))
     if content and all(w in asked for w in content) and not _CHOICE.search(q):
         return "the answer only repeats the question's words"  # "Who presented Coale ...?" -> "Coale"
