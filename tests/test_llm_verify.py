@@ -776,6 +776,14 @@ def test_a_reply_cut_off_inside_its_citation_mark_keeps_its_short_answer(engine)
             "a question for a date needs a date",
             True,
         ),
+        # a new user's question about the past, answered with the embassy's reopening to come
+        (
+            "when did this happen",
+            "in the very near future",
+            "near future",
+            "'when did ...?' asks about the past, not the future",
+            True,
+        ),
     ],
 )
 def test_a_short_answer_of_the_wrong_kind_gives_the_extractive_answer_instead(  # type: ignore[no-untyped-def]

@@ -35,6 +35,10 @@ answer of that kind can be; measured on every answerable SQuAD 2.0 public questi
 "'in what ...?' names no time, so a year alone does not answer it"
 >>> shape_mismatch("What treaty was signed?", "in 911"), shape_mismatch("In what year was it?", "in 911")
 ("'what ...?' names no time, so a year alone does not answer it", '')
+>>> shape_mismatch("when did this happen", "in the very near future")
+"'when did ...?' asks about the past, not the future"
+>>> shape_mismatch("When did Coale say it would happen?", "in the very near future")
+''
 """
 
 from __future__ import annotations
@@ -77,6 +81,14 @@ _WHAT_ANY = re.compile(r"^(?:[a-z]+ )?(?:what|which)\b")
 _TIME_ASKED = re.compile(
     r"\b(?:years?|dates?|times?|centur(?:y|ies)|decades?|periods?|eras?|ages?|days?|weeks?|months?|seasons?"
     r"|hours?|when|long|old|ago|anniversary|birthday)\b"
+)
+# a question about the past ("when did it happen?") is not answered by a time to come, unless it asks
+# about a prediction or a plan ("when did he say it would reopen?"); no SQuAD 2.0 public question starting
+# "when did/was/were/had" has a gold or plausible answer with "future" in it
+_PAST_WHEN = re.compile(r"^when (?:did|was|were|had)\b")
+_FORESEEN = re.compile(
+    r"\b(?:will|would|shall|going to|expect\w*|plann?\w*|schedul\w*|intend\w*|predict\w*|say|said|announc\w*"
+    r"|promis\w*|hop\w*|forecast\w*|due|set to)\b"
 )
 _OLD_YEAR = re.compile(r"[1-9]\d{2}")  # "in 911": a year when a preposition of time comes before it
 # a question that offers its answers ("X or Y?") or asks yes or no may be answered in its own words
@@ -148,6 +160,9 @@ def shape_mismatch(question: str, span: str) -> str:
         return "a 'when' question needs a time"
     if _DATE.search(q) and not any(_is_number(w) or w in _MONTHS or w in _WEEKDAYS for w in words):
         return "a question for a date needs a date"
+    past = _PAST_WHEN.match(q)
+    if past and "future" in words and not _FORESEEN.search(q):
+        return f"'{past.group()} ...?' asks about the past, not the future"
     content = [w for w in words if w not in stopwords()]
     if _HOW_LONG.search(q) and content and all(_is_number(w) and not _YEAR.fullmatch(w) for w in content):
         return (
