@@ -7,8 +7,10 @@
 2. Deployment "in-process": one `rag serve --reader llm` that loads the GGUF model itself
    (RAG_LLM_MODEL_PATH); its questions take turns at the model in the server's line (ui/line.py).
 3. Deployment "shared server": one llama.cpp server (`python -m llama_cpp.server --model M
-   --interrupt_requests False`) and `--processes` `rag serve --reader llm` processes that reach it
-   through RAG_LLM_URL; users are spread over the processes in turn.
+   --interrupt_requests False --flash_attn True --cache True`: flash attention as in process, and a
+   RAM cache of prompt states, so a question's reply reuses its judge's prompt when other questions
+   came between) and `--processes` `rag serve --reader llm` processes that reach it through
+   RAG_LLM_URL; users are spread over the processes in turn.
 4. For each level of concurrent users (default 1, 4 and 8), each user sends `--per-user` questions
    one after the other to `/v1/chat/completions` of its `rag serve` (the chat's OpenAI-compatible
    API, same engine and line as the chat), each a different single-turn question of
@@ -28,6 +30,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import shlex
 import socket
 import statistics
 import subprocess
@@ -124,11 +127,12 @@ def start_rag(servers: Servers, name: str, env: dict[str, str]) -> str:
     return url
 
 
-def start_llama_server(servers: Servers, model: Path, threads: int) -> str:
+def start_llama_server(servers: Servers, model: Path, threads: int, extra: Sequence[str] = ()) -> str:
     port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--n_ctx", "2048", "--n_threads", str(threads)]
-    cmd += ["--n_threads_batch", str(threads), "--interrupt_requests", "False"]
+    cmd += ["--n_threads_batch", str(threads), "--interrupt_requests", "False", "--flash_attn", "True"]
+    cmd += ["--cache", "True", *extra]
     url = f"http://127.0.0.1:{port}/v1"
     servers.start("llama-server", cmd, dict(os.environ), f"{url}/models")
     return url
@@ -241,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="rag serve processes on the shared server")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads, in both deployments")
     parser.add_argument("--only", choices=["in-process", "shared"], default=None)
+    parser.add_argument(
+        "--server-args", default="", help="more llama.cpp server flags, e.g. '--cache_size 4294967296'"
+    )
     args = parser.parse_args(argv)
     model = (args.model or smollm2()).expanduser()
     questions = single_turn_questions()
@@ -262,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             results["in-process"] = measure("in-process", [url], args, questions)
     if args.only in (None, "shared"):
         with deployment(folder) as servers:
-            llm_url = start_llama_server(servers, model, args.threads)
+            llm_url = start_llama_server(servers, model, args.threads, shlex.split(args.server_args))
             env = rag_env(index_dir, RAG_LLM_URL=llm_url, RAG_LLM_TIMEOUT="600")
             urls = [start_rag(servers, f"rag-{i}", env) for i in range(args.processes)]
             name = f"shared ({args.processes} procs)"

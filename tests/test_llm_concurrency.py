@@ -58,6 +58,7 @@ def shared_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--n_ctx", "2048", "--interrupt_requests", "False"]
+    cmd += ["--flash_attn", "True", "--cache", "True"]
     llm_url = f"http://127.0.0.1:{port}/v1"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", RAG_INDEX_DIR=str(folder / "index"))
