@@ -726,6 +726,33 @@ def test_a_short_answer_said_of_someone_else_is_not_shown(  # type: ignore[no-un
         assert fragment in answer.citations[0].quote
 
 
+@pytest.mark.parametrize(
+    ("question", "short", "cited", "quoted"),
+    [
+        # the reply cites a sentence that names him; the one that calls him that is quoted
+        (
+            "Who was the senior opposition leader among those released?",
+            "Mikola Statkevich",
+            "refused to cross",
+            "a senior opposition leader",
+        ),
+        # cited where it answers: kept (the other sentences naming him have fewer of the question's words)
+        (
+            "Who described the mass pardon as a humanitarian gesture?",
+            "Lukashenko",
+            "mass pardon",
+            "mass pardon",
+        ),
+    ],
+)
+def test_a_short_answer_in_several_sentences_cites_the_one_with_the_question_words(  # type: ignore[no-untyped-def]
+    engine, question, short, cited, quoted
+) -> None:
+    answer = _article_answer(engine, question, short, cited)
+    assert not answer.abstained and answer.reader == "llm" and answer.direct_answer == short
+    assert quoted in answer.citations[0].quote and len(answer.citations) == 1
+
+
 def test_a_reply_cut_off_inside_its_citation_mark_keeps_its_short_answer(engine) -> None:  # type: ignore[no-untyped-def]
     import copy
 

@@ -397,7 +397,9 @@ def check_reply(reply: str, numbered: Numbered, question: str = "", context: str
         (objections if verdict.refuses else misfits).extend([verdict.reason] if verdict.reason else [])
         return verdict.span
 
-    short = locate_short(parsed.short, list(dict.fromkeys(cited + others)), located, question, fit)
+    shares = {s.number: s.words for s in numbered.sentences}  # the share of the question's words in each
+    order = list(dict.fromkeys(cited + others))
+    short = locate_short(parsed.short, order, located, question, fit, lambda n: shares.get(n, 0.0))
     if short is not None:
         return Written(reply, short, verdicts)
     if parsed.short and not objections and not misfits:
