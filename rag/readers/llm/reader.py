@@ -11,8 +11,9 @@ writes a sentence that is verified; or it says the documents do not say.
    "ANSWER: <the shortest words that answer> [n]"; with `write_sentence`, a second line
    "SAYS: <one sentence> [n]" too. The shown answer is the short answer and the sentence it is in.
 4. Short answer (short_answer.py): kept only when verbatim (case, spaces and quote marks
-   folded) in a numbered sentence, the one the reply cites or, on a citation slip, the one holding it;
-   the answer cites that sentence, and `direct_answer` is the document's own characters.
+   folded) in a numbered sentence, the one the reply cites or, on a citation slip, the one holding it
+   (of several, the one with most of the question's words); the answer cites that sentence, and
+   `direct_answer` is the document's own characters.
 5. Answerability (answerability.py): P(yes), the closest sentence's similarity and word
    coverage, and whether the short answer checked out, combined by a logistic model fitted on data
    held out by article and question family. Below its threshold the reader abstains; when the
@@ -374,7 +375,8 @@ def documents_text(evidence: Evidence, numbered: Numbered) -> str:
 
 def check_reply(reply: str, numbered: Numbered, question: str = "", context: str = "") -> Written:
     """The reply's short answer, kept only when verbatim in a numbered sentence (the one it cites, or on a
-    citation slip the one that holds it, which the answer then cites) at a place where that sentence
+    citation slip the one that holds it; of several, the one with most of the question's words; the answer
+    then cites it) at a place where that sentence
     gives it as the answer to `question` (rag.readers.llm.claims.check_answer: not said of someone
     else) and when it has the question's shape (rag.readers.llm.answer_shape: a count for "how many", a
     time for "when"), and a verdict on each of its sentences (rag.readers.verify), against the numbered
