@@ -803,6 +803,14 @@ def test_a_reply_cut_off_inside_its_citation_mark_keeps_its_short_answer(engine)
             "a question for a date needs a date",
             True,
         ),
+        # the event the question asks about, restated, is not its reason
+        (
+            "Why did Poland close its borders with Belarus?",
+            "closed its borders with Belarus",
+            "citing security concerns",
+            "a 'why' question is not answered by what it asks about ('closed')",
+            False,
+        ),
         # a new user's question about the past, answered with the embassy's reopening to come
         (
             "when did this happen",

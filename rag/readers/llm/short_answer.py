@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.readers.llm.answer_shape import is_unit, shape_mismatch
-from rag.readers.llm.claims import answer_verb_mismatch, check_answer, count_mismatch
+from rag.readers.llm.claims import answer_verb_mismatch, check_answer, count_mismatch, reason_restated
 from rag.readers.llm.grounding import markers
 from rag.readers.llm.restated import restated
 
@@ -342,7 +342,8 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     """Does text[start:end] answer `question` where it stands? Cut to what it adds to the question
     first (restated: "on the Vistula River" -> "the Vistula River" for "On what river ..."), then its
     shape (answer_shape: a "how long" answered "four" gets the word after it when that fixes it, "four
-    years"), then which verb it goes with and what it counts, then who it is said of
+    years"), then which verb it goes with, what it counts and, for "why", that it is not the asked event
+    itself (claims.reason_restated), then who it is said of
     (claims.check_answer, with `context` the passages): only the last makes the reader refuse; the
     others give the quotes instead.
 
@@ -357,7 +358,11 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
         if m is None or not is_unit(m.group(1)) or shape_mismatch(question, text[start : end + m.end()]):
             return Fit(None, misfit)
         end += m.end()
-    misfit = answer_verb_mismatch(question, text, start, end) or count_mismatch(question, text, start, end)
+    misfit = (
+        answer_verb_mismatch(question, text, start, end)
+        or count_mismatch(question, text, start, end)
+        or reason_restated(question, text, start, end)
+    )
     if misfit:
         return Fit(None, misfit)
     reason = check_answer(question, text, start, end, context).reason
