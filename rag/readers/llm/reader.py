@@ -376,11 +376,10 @@ def documents_text(evidence: Evidence, numbered: Numbered) -> str:
 def check_reply(reply: str, numbered: Numbered, question: str = "", context: str = "") -> Written:
     """The reply's short answer, kept only when verbatim in a numbered sentence (the one it cites, or on a
     citation slip the one that holds it; of several, the one with most of the question's words; the answer
-    then cites it) at a place where that sentence
-    gives it as the answer to `question` (rag.readers.llm.claims.check_answer: not said of someone
-    else) and when it has the question's shape (rag.readers.llm.answer_shape: a count for "how many", a
-    time for "when"), and a verdict on each of its sentences (rag.readers.verify), against the numbered
-    sentences."""
+    then cites it) at a place where that sentence gives it as the answer to `question`
+    (rag.readers.llm.claims.check_answer: not said of someone else) and when it has the question's shape
+    (rag.readers.llm.answer_shape: a count for "how many", a time for "when"), and a verdict on each of its
+    sentences (rag.readers.verify), against the numbered sentences."""
     parsed = parse_reply(reply)
     verdicts = tuple(verify_reply(parsed.says, numbered.quotes())) if parsed.says else ()
     cited = list(parsed.short_cites) + [n for v in verdicts for n in v.cites]

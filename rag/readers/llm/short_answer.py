@@ -168,7 +168,8 @@ def locate_short(
     fit: Callable[[str, int, int], tuple[int, int] | None] | None = None,
     weight: Callable[[int], float] | None = None,
 ) -> ShortAnswer | None:
-    """The short answer as document characters, from the first cited sentence that holds it verbatim.
+    """The short answer as document characters, from the first cited sentence that holds it verbatim
+    (of several that do, the one with most of the question's words when `weight` is given).
 
     `sentences` are (number, text, document offset of the text); `cited` the numbers the reply cites
     (in the order it cites them). When the span is not verbatim but becomes so once words that only
