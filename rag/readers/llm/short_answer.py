@@ -343,10 +343,10 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     """Does text[start:end] answer `question` where it stands? Cut to what it adds to the question
     first (restated: "on the Vistula River" -> "the Vistula River" for "On what river ..."), then its
     shape (answer_shape: a "how long" answered "four" gets the word after it when that fixes it, "four
-    years"), then which verb it goes with, what it counts and, for "why", that it is not the asked event
-    itself (claims.reason_restated), then who it is said of
-    (claims.check_answer, with `context` the passages): only the last makes the reader refuse; the
-    others give the quotes instead.
+    years"), then which verb it goes with and what it counts, then who it is said of (claims.check_answer,
+    with `context` the passages), then, for "why", that it is not the asked event itself
+    (claims.reason_restated): only who it is said of makes the reader refuse; the others give the quotes
+    instead.
 
     >>> s = "Khilo was sentenced in January 2025 to four years in a penal colony."
     >>> fit_answer("How long a sentence did Khilo get?", s, s.index("four"), s.index("four") + 4).span
@@ -359,12 +359,13 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
         if m is None or not is_unit(m.group(1)) or shape_mismatch(question, text[start : end + m.end()]):
             return Fit(None, misfit)
         end += m.end()
-    misfit = (
-        answer_verb_mismatch(question, text, start, end)
-        or count_mismatch(question, text, start, end)
-        or reason_restated(question, text, start, end)
-    )
+    misfit = answer_verb_mismatch(question, text, start, end) or count_mismatch(question, text, start, end)
     if misfit:
         return Fit(None, misfit)
     reason = check_answer(question, text, start, end, context).reason
-    return Fit(None, reason, refuses=True) if reason else Fit((start, end))
+    if reason:
+        return Fit(None, reason, refuses=True)
+    # after who it is said of: "why did lithuania close its border?" -> "Poland … closed its borders" is
+    # refused for being Poland's, which says more than that the span restates the question
+    misfit = reason_restated(question, text, start, end)
+    return Fit(None, misfit) if misfit else Fit((start, end))
