@@ -991,11 +991,12 @@ def reason_restated(question: str, sentence: str, start: int, end: int) -> str:
     >>> reason_restated(q, s, s.index("security"), s.index("security") + 17)
     ''
     """
-    if not any(t.lower_ == "why" for t in parse(question)):
+    q = parse(question)
+    if not any(t.lower_ == "why" for t in q):
         return ""
-    asked = {t.lemma_.lower() for t in parse(question) if t.pos_ == "VERB"} - {"be", "do", "have"}
-    for t in parse(sentence):
-        if start <= t.idx < end and t.pos_ in ("VERB", "AUX") and t.lemma_.lower() in asked:
+    asked = {t.lemma_.lower() for t in q if t.pos_ == "VERB"} - {"be", "do", "have"}
+    for t in _span_tokens(parse(sentence), start, end):
+        if t.pos_ in ("VERB", "AUX") and t.lemma_.lower() in asked:
             return f"a 'why' question is not answered by what it asks about ('{t.text}')"
     return ""
 

@@ -200,8 +200,7 @@ def locate_short(
         return None
     by_number = {n: (text, offset) for n, text, offset in sentences}
     best: ShortAnswer | None = None
-    best_weight = 0.0
-    first = ""  # the candidate span whose places are compared (the first that fits somewhere)
+    first = ""  # the candidate whose places are compared: the first that fits somewhere
     for candidate, n, found in _places(short, [n for n in cited if n in by_number], by_number, question):
         if best is not None and (weight is None or candidate != first):
             break
@@ -210,10 +209,9 @@ def locate_short(
         if kept is None:
             continue
         start, end = kept
-        share = weight(n) if weight is not None else 0.0
-        if best is None or (share > best_weight and fold_map(text[start:end])[0] == fold_map(best.text)[0]):
-            best = ShortAnswer(text[start:end], n, offset + start, offset + end)
-            best_weight, first = share, first or candidate
+        same = best is not None and fold_map(text[start:end])[0] == fold_map(best.text)[0]
+        if best is None or (weight is not None and same and weight(n) > weight(best.number)):
+            best, first = ShortAnswer(text[start:end], n, offset + start, offset + end), candidate
     return best
 
 
