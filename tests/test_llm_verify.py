@@ -828,3 +828,67 @@ def test_a_short_answer_of_the_wrong_kind_gives_the_extractive_answer_instead(  
     assert answer.abstained == abstains and answer.reader == "extractive" and answer.direct_answer != reply
     assert reason in answer.reader_note
     assert [d.reason for d in answer.dropped] == [reason]
+
+
+@pytest.mark.parametrize(("p_yes", "abstains"), [(0.9, False), (0.1, True)])
+def test_a_yes_no_question_is_answered_by_the_quotes_that_settle_it(engine, p_yes, abstains) -> None:  # type: ignore[no-untyped-def]
+    import copy
+
+    from rag.readers.llm.reader import ASK_ANSWER, POLAR_NOTE, LLMReader
+
+    question = "Is the future of the political prisoners still held in Belarus settled?"
+    backend = ScriptedBackend(p_yes, "ANSWER: yes [1]")
+    scripted = copy.copy(engine)
+    gated = Calibration((1.0, 0, 0, 0), 0, 0.5, gate=0.5)  # below P(yes) 0.5 no reply is asked for
+    scripted.reader = LLMReader(engine.settings, backend=backend, calibration=gated)
+    answer = scripted.ask(question)
+    assert answer.abstained == abstains and not answer.direct_answer and "yes" not in answer.answer.split()
+    if not abstains:  # the judge says the passages answer it: the extractive reader's quotes, no reply
+        assert answer.reader == "extractive" and answer.reader_note == POLAR_NOTE
+        assert "remains uncertain" in " ".join(c.quote for c in answer.citations)
+    assert not any(m[-1]["content"] == ASK_ANSWER for m in backend.prompts)
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "fragment", "shown"),
+    [
+        # the words that settle a yes/no question repeat its words by nature: kept whole, not cut
+        (
+            "Did Lukashenko call the pardon a humanitarian gesture?",
+            "humanitarian gesture",
+            "mass pardon",
+            "humanitarian gesture",
+        ),
+        (
+            "Did Mikola Statkevich cross into Lithuania?",
+            "refused to cross into Lithuania",
+            "poignant",
+            "refused to cross into Lithuania",
+        ),
+        # a bare "no" is the model's word, even where the sentence happens to hold it
+        ("Is there a firm date for the embassy's reopening?", "no", "no firm date", None),
+        # Poland closed its borders; Latvia restricted parts of its airspace
+        (
+            "Did Latvia close its borders with Belarus?",
+            "promptly closed its borders",
+            "closed its borders",
+            None,
+        ),
+    ],
+)
+def test_the_span_for_a_yes_no_question_is_the_words_that_settle_it(  # type: ignore[no-untyped-def]
+    engine, question, reply, fragment, shown
+) -> None:
+    from rag.readers.llm.passages import number_passages
+    from rag.readers.llm.reader import check_reply
+
+    qvec = engine.embedder.encode([question])[0]
+    numbered = number_passages(engine.retriever.evidence(make_query(question), qvec, engine.settings.top_k))
+    written = check_reply(f"ANSWER: {reply} [{number_of(engine, question, fragment)}]", numbered, question)
+    if shown is None:
+        assert written.short is None
+        assert (
+            "a bare yes or no" in written.misfits[0] if reply == "no" else "Poland" in written.objections[0]
+        )
+    else:
+        assert written.short is not None and written.short.text == shown

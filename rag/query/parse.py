@@ -111,6 +111,7 @@ class Question:
     negated: bool
     future: bool  # "when will ...", "what is planned ..."
     words: frozenset[str]  # every word, folded (lowercase, no accents)
+    polar: bool = False  # a yes/no question: "Did Latvia close its borders?", "were any brits released"
 
     @property
     def term_set(self) -> frozenset[str]:
@@ -141,7 +142,26 @@ def parse(text: str) -> Question:
         negated=bool(_NEGATION.search(text)),
         future=bool(_FUTURE.search(text)),
         words=frozenset(folded_words(text)),
+        polar=is_polar(text),
     )
+
+
+_LEADING = re.compile(r"^\W*(?:(?:and|so|but|also|then|ok|okay|well)\b\W*)*", re.IGNORECASE)
+
+
+def is_polar(text: str) -> bool:
+    """Is `text` a yes/no question: it opens with an auxiliary or modal verb (after a leading "and" or
+    "so"), not with a question word?
+
+    >>> [is_polar(q) for q in ("Did Latvia close its borders?", "and were any brits released", "Who did?")]
+    [True, True, False]
+    >>> is_polar("Is it known when the embassy will reopen?"), is_polar("Was the deal brokered, and by whom?")
+    (False, False)
+    """
+    lead = _LEADING.match(text)
+    rest = text[lead.end() :] if lead else text
+    first = re.match(r"[\w’']+", rest)
+    return first is not None and first.group(0).lower() in _AUXILIARIES and not _WH.search(rest)
 
 
 def _kind(text: str, wh: str, rest: str) -> Kind:

@@ -75,6 +75,7 @@ ASK_CORRECTION = (
     "short sentence saying what they state instead, then its number in brackets, like [2]. If it does "
     "not, write NONE."
 )
+POLAR_NOTE = "a yes/no question: the quotes that settle it are the answer (no short answer is written)"
 ASK_OVERVIEW = "Summarise what the quotes say in 2 or 3 sentences, citing them like [1]."
 OVERVIEW_SYSTEM = (
     "Answer the question using only the numbered quotes. Use the quotes' own words, names and figures; "
@@ -180,6 +181,11 @@ class LLMReader:
         timings["answerability"] = (time.perf_counter() - t) * 1e3
         words = max(s.words for s in numbered.sentences)
         written: Written | None = None
+        if evidence.query.parsed.polar and not self.write_sentence and p_yes >= calibration.gate:
+            # a yes/no question: asked for the words that settle it, the model writes "yes" or "no" (23
+            # of 24 such questions), so there is no short answer to check: the quotes answer it
+            record.update(p_yes=p_yes, dense=best.dense, words=words)
+            return self._fallback(evidence, POLAR_NOTE, ())
         if p_yes >= calibration.gate:
             t = time.perf_counter()
             reply = ""

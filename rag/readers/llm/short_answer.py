@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from rag.query.parse import is_polar
 from rag.readers.llm.answer_shape import is_unit, shape_mismatch
 from rag.readers.llm.claims import answer_verb_mismatch, check_answer, count_mismatch, reason_restated
 from rag.readers.llm.grounding import markers
@@ -350,6 +351,8 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     >>> fit_answer("How long a sentence did Khilo get?", s, s.index("four"), s.index("four") + 4).span
     (39, 49)
     """
+    if is_polar(question):
+        return _fit_polar(question, text, start, end, context)
     start, end = restated(question, text, start, end)
     misfit = shape_mismatch(question, text[start:end])
     if misfit:
@@ -367,3 +370,27 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     # refused for being Poland's, which says more than that the span restates the question
     misfit = reason_restated(question, text, start, end)
     return Fit(None, misfit) if misfit else Fit((start, end))
+
+
+_YES_NO = frozenset("yes no not yeah nope true false correct right".split())  # noqa: SIM905
+
+
+def _fit_polar(question: str, text: str, start: int, end: int, context: str) -> Fit:
+    """A yes/no question's answer is the words that settle it, which repeat the question's words by
+    nature ("Did Russia criticize Poland?" -> "criticized Poland's actions"): no cut, no shape, but a
+    word beyond yes and no, and said of whom the question asks about (claims.check_answer: "Did Latvia
+    close its borders?" -> "promptly closed its borders" is Poland's).
+
+    >>> s = "Poland closed its borders, while Latvia restricted parts of its airspace."
+    >>> fit_answer("Did Latvia restrict its airspace?", s, s.index("restricted"), len(s) - 1).span
+    (40, 72)
+    >>> fit_answer("Did Latvia close its borders?", s, s.index("closed"), s.index(",")).refuses
+    True
+    >>> fit_answer("Is there a date?", "There is no date.", 9, 11).reason
+    'a bare yes or no is not words of the document that settle the question'
+    """
+    words = {w.lower() for w in re.findall(r"[\w’']+", text[start:end])}
+    if not words - _YES_NO:
+        return Fit(None, "a bare yes or no is not words of the document that settle the question")
+    reason = check_answer(question, text, start, end, context).reason
+    return Fit(None, reason, refuses=True) if reason else Fit((start, end))
