@@ -10,6 +10,8 @@ writes a sentence that is verified; or it says the documents do not say.
    prompt and reply are its prefix, so llama.cpp reads only the new lines) in one line, streamed:
    "ANSWER: <the shortest words that answer> [n]"; with `write_sentence`, a second line
    "SAYS: <one sentence> [n]" too. The shown answer is the short answer and the sentence it is in.
+   A yes/no question gets no reply: the model answers one "yes" or "no", which no sentence holds, so
+   past the gate the extractive reader's quotes answer it.
 4. Short answer (short_answer.py): kept only when verbatim (case, spaces and quote marks
    folded) in a numbered sentence, the one the reply cites or, on a citation slip, the one holding it
    (of several, the one with most of the question's words); the answer cites that sentence, and

@@ -345,7 +345,7 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     years"), then which verb it goes with and what it counts, then who it is said of (claims.check_answer,
     with `context` the passages), then, for "why", that it is not the asked event itself
     (claims.reason_restated): only who it is said of makes the reader refuse; the others give the quotes
-    instead.
+    instead. A yes/no question's span is read by `_fit_polar`.
 
     >>> s = "Khilo was sentenced in January 2025 to four years in a penal colony."
     >>> fit_answer("How long a sentence did Khilo get?", s, s.index("four"), s.index("four") + 4).span
