@@ -186,7 +186,7 @@ class LLMReader:
         if evidence.query.parsed.polar and not self.write_sentence and p_yes >= calibration.gate:
             # a yes/no question: asked for the words that settle it, the model writes "yes" or "no" (23
             # of 24 such questions), so there is no short answer to check: the quotes answer it
-            record.update(p_yes=p_yes, dense=best.dense, words=words)
+            record.update(Signals(p_yes, best.dense, words).__dict__)  # what the gate read; no short answer
             return self._fallback(evidence, POLAR_NOTE, ())
         if p_yes >= calibration.gate:
             t = time.perf_counter()
