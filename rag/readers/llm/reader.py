@@ -77,7 +77,7 @@ ASK_CORRECTION = (
     "short sentence saying what they state instead, then its number in brackets, like [2]. If it does "
     "not, write NONE."
 )
-POLAR_NOTE = "a yes/no question: the quotes that settle it are the answer (no short answer is written)"
+POLAR_NOTE = "a yes/no question: the model's yes or no cannot be checked in the text, so quotes are given"
 ASK_OVERVIEW = "Summarise what the quotes say in 2 or 3 sentences, citing them like [1]."
 OVERVIEW_SYSTEM = (
     "Answer the question using only the numbered quotes. Use the quotes' own words, names and figures; "
