@@ -51,7 +51,7 @@ from rag.readers.extractive import ExtractiveReader
 from rag.readers.llm.answerability import Calibration, Signals, load_calibration
 from rag.readers.llm.grounding import markers, split_sentences, verify_sentence
 from rag.readers.llm.passages import number_passages
-from rag.readers.llm.reader import ANSWER_TOKENS, ASK_ANSWER, LLMReader, followup_messages
+from rag.readers.llm.reader import ANSWER_TOKENS, LLMReader, answer_task, followup_messages
 from rag.types import Answer
 
 SQUAD = Path("/work/shared/benchmarks/squad2/dev-v2.0-public.json")
@@ -237,7 +237,7 @@ def run_item(
         )
         out["llm"]["correction_ms"] = (time.perf_counter() - t0) * 1e3
         if do_floor:
-            out["floor"] = floor(backend, followup_messages(numbered, resolved, "Yes.", ASK_ANSWER))
+            out["floor"] = floor(backend, followup_messages(numbered, resolved, "Yes.", answer_task(resolved)))
     return out
 
 

@@ -276,6 +276,18 @@ def test_the_reader_streams_then_keeps_only_verified_sentences(tiny_settings, fa
     assert answer.to_dict()["dropped"][0]["reason"] == answer.dropped[0].reason
 
 
+def test_the_reply_task_restates_the_question_after_the_judges_prefix(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from rag.readers.llm.reader import ASK_ANSWER
+
+    backend = ScriptedBackend(0.9, "ANSWER: Lower Brook [<1>]")
+    question = "Which village did the winning crew come from?"
+    answer = _engine(tiny_settings, fake_embedder, backend).ask(question)
+    task = backend.prompts[1][-1]["content"]
+    assert task == f"Question: {question}\n{ASK_ANSWER}" and "1998" not in task
+    assert list(backend.prompts[1][:2]) == list(backend.prompts[0])  # the judge's prompt is its prefix
+    assert answer.direct_answer == "Lower Brook" and "Lower Brook" in answer.citations[0].quote
+
+
 def test_a_low_yes_probability_abstains_without_writing(tiny_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     from rag.readers.llm.reader import ASK_ANSWER, ASK_CORRECTION
 
@@ -285,7 +297,7 @@ def test_a_low_yes_probability_abstains_without_writing(tiny_settings, fake_embe
     assert answer.abstained and answer.reader == "llm" and not answer.citations
     tasks = [m[-1]["content"] for m in backend.prompts[1:]]
     assert tasks == [ASK_CORRECTION]  # asked whether it can answer and for a correction, never to answer
-    assert ASK_ANSWER not in tasks
+    assert not any(ASK_ANSWER in t for t in tasks)
     # every call shares the judge's prompt as its prefix (llama.cpp reads it once)
     assert all(list(m[:2]) == list(backend.prompts[0]) for m in backend.prompts[1:])
 
@@ -470,6 +482,12 @@ def test_a_reply_citing_sentence_n_cites_that_sentence_of_the_document(tiny_sett
         ("**Answer:** Minsk\n**Says:** They met in Minsk [3].", "Minsk", (), "They met in Minsk [3]."),
         ("They met in Minsk [3].", "", (), "They met in Minsk [3]."),
         ("Minsk [1]", "Minsk", (1,), ""),
+        # the prompt's form "ANSWER: <words> [<number>]" copied with its angle brackets
+        ("ANSWER: Robert Guiscard [<1>]", "Robert Guiscard", (1,), ""),
+        ("ANSWER: <Belavia> [<2>]", "Belavia", (2,), ""),
+        ("ANSWER: 1413 [<number>]", "1413", (), ""),
+        ("ANSWER: <the immune system adapts> [<", "the immune system adapts", (), ""),
+        ("ANSWER: x < 5 [3]", "x < 5", (3,), ""),  # an angle bracket of the text's own is kept
     ],
 )
 def test_replies_are_parsed_into_short_answer_and_sentences(
@@ -846,7 +864,7 @@ def test_a_yes_no_question_is_answered_by_the_quotes_that_settle_it(engine, p_ye
     if not abstains:  # the judge says the passages answer it: the extractive reader's quotes, no reply
         assert answer.reader == "extractive" and answer.reader_note == POLAR_NOTE
         assert "remains uncertain" in " ".join(c.quote for c in answer.citations)
-    assert not any(m[-1]["content"] == ASK_ANSWER for m in backend.prompts)
+    assert not any(ASK_ANSWER in m[-1]["content"] for m in backend.prompts)
 
 
 @pytest.mark.parametrize(

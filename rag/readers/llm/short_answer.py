@@ -45,7 +45,9 @@ MAX_WINDOW_WORDS = 8  # the longest part of a reply that is verbatim only in par
 MAX_WINDOW_REPLY = 10  # ... from a reply of at most this many words (a longer one is a sentence of its own)
 _LABEL = re.compile(r"^\s*\**\s*(answer|says?|sentence)\s*\**\s*[:：]\s*\**\s*", re.IGNORECASE)
 _QUOTES = {"’": "'", "‘": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'}
-_CUT_MARKER = re.compile(r"\s*\[(\d*)$")
+_CUT_MARKER = re.compile(r"\s*\[<?(\d*)$")
+# the prompt's form "ANSWER: <words> [<number>]" copied with its angle brackets: "[<2>]", "<2>", "[<number>]"
+_FORM_MARKER = re.compile(r"\[?<\s*(\d*)\s*(?:number)?\s*>\]?|\[<\s*(\d+)\s*\]")
 _TRIM = " \t\n*`"
 _END = ".,;:!?"
 _QUOTE_MARKS = "\"'“”‘’"
@@ -94,12 +96,12 @@ def parse_reply(reply: str) -> Reply:
         m = _LABEL.match(line)
         if m and m.group(1).lower() == "answer" and not short:
             seen_label = True
-            numbers, text = markers(line[m.end() :])
+            numbers, text = markers(_FORM_MARKER.sub(_form_marker, line[m.end() :]))
             cut = _CUT_MARKER.search(text)  # a reply cut off by its token budget inside "[9]"
             if cut:
                 text = text[: cut.start()]
                 numbers += (int(cut.group(1)),) if cut.group(1) else ()
-            short, cites = trim(text), numbers
+            short, cites = trim(_unwrap(text.strip())), numbers
         elif m:
             seen_label = True
             says.append(line[m.end() :].strip())
@@ -110,6 +112,19 @@ def parse_reply(reply: str) -> Reply:
         # a bare short reply ("Minsk [1]") is the short answer itself, not a sentence
         return Reply(trim(bare), markers(says[0])[0], "")
     return Reply(short, cites, " ".join(s for s in says if s))
+
+
+def _form_marker(m: re.Match[str]) -> str:
+    number = m.group(1) or m.group(2)
+    return f" [{number}]" if number else ""
+
+
+def _unwrap(text: str) -> str:
+    """The words without the form's angle brackets around them ("<Belavia>" -> "Belavia"); brackets
+    inside the words are kept ("x < 5")."""
+    if text.startswith("<") and (text.endswith(">") or ">" not in text):
+        return text[1:].removesuffix(">")
+    return text
 
 
 def fold_map(text: str) -> tuple[str, list[int]]:
