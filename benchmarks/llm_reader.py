@@ -237,7 +237,9 @@ def run_item(
         )
         out["llm"]["correction_ms"] = (time.perf_counter() - t0) * 1e3
         if do_floor:
-            out["floor"] = floor(backend, followup_messages(numbered, resolved, "Yes.", answer_task(resolved)))
+            out["floor"] = floor(
+                backend, followup_messages(numbered, resolved, "Yes.", answer_task(resolved))
+            )
     return out
 
 
