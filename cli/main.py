@@ -185,9 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--reader",
-        choices=["extractive", "llm"],
+        choices=["extractive", "llm", "auto"],
         default=None,
-        help="who writes the answers (default $RAG_READER, else extractive)",
+        help="who writes the answers (default $RAG_READER, else extractive; auto: llm when it can run here)",
     )
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     _index_dir(p)
@@ -374,8 +374,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     engine = get_engine(settings)
 
     from cli.progress import show_progress
+    from rag.readers import resolve_reader
 
-    live = settings.reader == "llm" and sys.stderr.isatty()
+    live = resolve_reader(settings)[0].reader == "llm" and sys.stderr.isatty()
 
     def ask(question: str, history: list[tuple[str, str | Answer]]) -> Answer:
         pieces = engine.stream(question, history, k=args.top_k, mode=args.retrieval)
@@ -462,10 +463,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _reader_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--reader",
-        choices=["extractive", "llm"],
+        choices=["auto", "extractive", "llm"],
         default=None,
-        help="who writes the answer: quoted sentences (extractive, default; $RAG_READER) or a language "
-        "model whose every sentence is verified (llm: $RAG_LLM_URL server, else the local model)",
+        help="who writes the answer: quoted sentences (extractive) or a language model whose every "
+        "sentence is verified (llm: $RAG_LLM_URL server, else the local model); default $RAG_READER, else "
+        "auto: llm when it can run here, else extractive with the reason in each answer's note",
     )
     p.add_argument("--llm-url", default=None, help="OpenAI-compatible server for --reader llm ($RAG_LLM_URL)")
     p.add_argument("--llm-model", default=None, help="model name on that server ($RAG_LLM_MODEL)")
@@ -474,6 +476,8 @@ def _reader_flags(p: argparse.ArgumentParser) -> None:
 def _reader_settings(args: argparse.Namespace, settings: Settings) -> Settings:
     if getattr(args, "reader", None):
         settings = settings.replace(reader=args.reader)
+    elif args.command in ("ask", "serve", "chat") and not os.environ.get("RAG_READER"):
+        settings = settings.replace(reader="auto")  # the LLM reader when its model is set up here
     if getattr(args, "llm_url", None):
         settings = settings.replace(llm_url=args.llm_url)
     if getattr(args, "llm_model", None):
@@ -495,7 +499,9 @@ def _ask_streaming(
     def pieces() -> Iterator[str | Answer]:  # the model loads inside: the spinner covers that too
         yield from get_engine(settings).stream(question, history, k=args.top_k, mode=args.retrieval)
 
-    live = settings.reader == "llm" and not args.json and sys.stderr.isatty()
+    from rag.readers import resolve_reader
+
+    live = resolve_reader(settings)[0].reader == "llm" and not args.json and sys.stderr.isatty()
     answer: Answer = show_progress(pieces(), live=live)
     if answer.reader_note:
         print(f"note: the extractive reader answered: {printable(answer.reader_note)}", file=sys.stderr)

@@ -16,6 +16,7 @@ from typing import Protocol
 from evals.datasets import DatasetError
 from evals.results import TargetCheck
 from rag.config import Settings
+from rag.readers import resolve_reader
 
 EXIT_MISSED = 1
 
@@ -43,6 +44,9 @@ def run_eval(settings: Settings, options: EvalOptions) -> int:
     output folder's `extractive/`; it takes seconds), and the two readers' figures are printed side by
     side: a reader is judged against the one it would replace."""
     beside: Sequence[TargetCheck] = ()
+    settings, missing = resolve_reader(settings)  # --reader auto: the reader that runs here, named
+    if missing:
+        print(f"the LLM reader cannot run here, so the extractive reader is evaluated: {missing}")
     if settings.reader == "llm":
         print("the extractive reader on the same questions, to stand beside the LLM reader:")
         beside = _run(settings.replace(reader="extractive"), replace(options, out=_beside_folder(options)))

@@ -21,7 +21,7 @@ from rag.errors import RagError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
-ReaderName = Literal["extractive", "llm"]  # who writes the answer from the retrieved passages
+ReaderName = Literal["extractive", "llm", "auto"]  # who writes the answer (auto: llm when it can run here)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 # the demo article in seeds/: answers call it "the article" when it is the only document
@@ -91,7 +91,7 @@ class Settings:
             changes["retrieval"] = env["RAG_RETRIEVAL"]
         if env.get("RAG_READER"):
             if env["RAG_READER"] not in get_args(ReaderName):
-                raise ConfigError(f"RAG_READER={env['RAG_READER']!r}: expected extractive or llm")
+                raise ConfigError(f"RAG_READER={env['RAG_READER']!r}: expected extractive, llm or auto")
             changes["reader"] = env["RAG_READER"]
         changes.update(_llm_from_env(env))
         changes.update(_budget_from_env(env))

@@ -215,3 +215,32 @@ def test_rag_chat_follow_ups_and_continue(article_settings: Settings, engine, tm
     assert again.returncode == 0, again.stderr
     assert "continuing a conversation of 2 turns" in again.stdout
     assert "Understood as: Where did John Coale meet Lukashenko?" in again.stdout
+
+
+@pytest.mark.slow
+def test_by_default_ask_uses_the_llm_reader_when_it_can_run_and_says_why_not_when_it_cannot(
+    article_settings: Settings,
+    engine,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    from tests.test_llm_reader import smollm2_path
+
+    question = ["ask", "Which airline did the US ease sanctions on?", "--json"]
+    missing = tmp_path / "no-model.gguf"
+    out = _run(question, article_settings, RAG_READER="", RAG_LLM_URL="", RAG_LLM_MODEL_PATH=str(missing))
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["reader"] == "extractive" and "Belavia" in data["answer"]
+    assert str(missing) in data["reader_note"] and "make llm-model" in data["reader_note"]
+    assert "make llm-model" in out.stderr  # the note is shown, not only recorded
+    # the same without a model file, but the extractive reader chosen: no note
+    chosen = _run(question, article_settings, RAG_READER="extractive", RAG_LLM_MODEL_PATH=str(missing))
+    assert json.loads(chosen.stdout)["reader_note"] == ""
+    # with a model file (SmolLM2, small and fast), the LLM reader reads the passages: the judge ran
+    small = _run(
+        question, article_settings, RAG_READER="", RAG_LLM_URL="", RAG_LLM_MODEL_PATH=str(smollm2_path())
+    )
+    assert small.returncode == 0, small.stderr
+    data = json.loads(small.stdout)
+    assert "answerability" in data["timings_ms"] and "p_yes" in data["signals"]
+    assert "cannot run here" not in data["reader_note"]

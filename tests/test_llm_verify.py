@@ -910,3 +910,24 @@ def test_the_span_for_a_yes_no_question_is_the_words_that_settle_it(  # type: ig
         )
     else:
         assert written.short is not None and written.short.text == shown
+
+
+def test_auto_picks_the_llm_reader_only_where_it_can_run(tmp_path: Path) -> None:
+    from rag.readers import NotedReader, get_reader, resolve_reader
+    from rag.readers.llm import LLMReader
+
+    missing = Settings(reader="auto", llm_model_path=tmp_path / "none.gguf")
+    chosen, why = resolve_reader(missing)
+    assert chosen.reader == "extractive" and "none.gguf" in why and "make llm-model" in why
+    reader = get_reader(missing)
+    assert isinstance(reader, NotedReader) and reader.name == "extractive" and why in reader.note
+    served = Settings(reader="auto", llm_url="http://127.0.0.1:9/v1")  # a server: nothing local needed
+    assert resolve_reader(served) == (served.replace(reader="llm"), "")
+    assert isinstance(get_reader(served), LLMReader)
+    present = tmp_path / "model.gguf"
+    present.write_bytes(b"GGUF")
+    assert resolve_reader(missing.replace(llm_model_path=present))[0].reader == "llm"
+    for named in ("extractive", "llm"):  # a reader named is the reader used
+        assert resolve_reader(missing.replace(reader=named)) == (missing.replace(reader=named), "")
+    with pytest.raises(ConfigError, match="extractive, llm or auto"):
+        Settings.from_env({"RAG_READER": "fast"})
