@@ -30,7 +30,7 @@ from rag.index.store import load as load_store
 from rag.query import make_query
 from rag.query.followup import History
 from rag.query.smalltalk import small_talk
-from rag.readers import Reader, final, get_reader
+from rag.readers import Reader, final, get_reader, resolve_reader
 from rag.retrieve import Retriever
 from rag.types import Answer, Document
 
@@ -166,6 +166,12 @@ class Engine:
     def _serve(self, index: IndexResult) -> None:
         # one assignment: a question reads self.retriever once and keeps that index throughout
         self._served.live = _Live(Retriever(index.store, self.settings), index)
+
+    def reader_choice(self) -> tuple[str, str]:
+        """Who writes this engine's answers ("llm" or "extractive") and, when `auto` could not pick the
+        LLM reader, why not ("" otherwise)."""
+        settings, missing = resolve_reader(self.settings)
+        return settings.reader, missing
 
     def ask(
         self,

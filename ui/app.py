@@ -40,7 +40,6 @@ from rag.config import Settings
 from rag.errors import RagError, ServerError
 from rag.index import library
 from rag.pipeline import Embedder, Engine, get_engine
-from rag.readers import resolve_reader
 from rag.types import Answer, Document
 from ui import connections, naming, openai_api, saved, server
 from ui.indexing import Job, ReportingEmbedder
@@ -570,9 +569,9 @@ def serve(
     engine = get_engine(settings)
     if engine.index.warning:
         print(f"warning: {engine.index.warning}", file=sys.stderr, flush=True)
-    chosen, missing = resolve_reader(settings)
+    reader, missing = engine.reader_choice()
     why = f" (the LLM reader cannot run here: {missing})" if missing else ""
-    print(f"answers are written by the {chosen.reader} reader{why}", file=sys.stderr, flush=True)
+    print(f"answers are written by the {reader} reader{why}", file=sys.stderr, flush=True)
     app = build_app(settings, engine)
     launch(app, host, port, block=True, auth_token=token)
 

@@ -7,7 +7,8 @@ writes a sentence that is verified; or it says the documents do not say.
 2. Judge: the model is asked whether the numbered sentences answer the question; its P(yes) is read
    from the token log-probabilities.
 3. Reply: unless P(yes) is below the fitted gate, the model answers on the same prompt (the judge's
-   prompt and reply are its prefix, so llama.cpp reads only the new lines) in one line, streamed:
+   prompt and reply are its prefix, so llama.cpp reads only the new lines: the question restated and
+   the task, `answer_task`) in one line, streamed:
    "ANSWER: <the shortest words that answer> [n]"; with `write_sentence`, a second line
    "SAYS: <one sentence> [n]" too. The shown answer is the short answer and the sentence it is in.
    A yes/no question gets no reply: the model answers one "yes" or "no", which no sentence holds, so
