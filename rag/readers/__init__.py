@@ -1,7 +1,7 @@
 """Readers write the answer from what retrieval found; every reader shares one small protocol.
 
 - `extractive` (rag.readers.extractive): quotes the best sentences and leads with the short answer. The
-  default, and the fallback of the other.
+  library's default (`Settings()`, `ask()`), and the fallback of the other.
 - `llm` (rag.readers.llm): a language model decides whether the quotes answer the question, writes
   1-3 sentences citing numbered quotes, and every sentence is verified against the quotes it cites.
 - `auto` (what `rag ask`, `rag chat` and `rag serve` use unless told otherwise): `llm` when it can run
@@ -88,7 +88,8 @@ class NotedReader:
 
 
 def fallback_reader(settings: Settings) -> ExtractiveReader:
-    """The extractive reader: the default, and what the LLM reader falls back on."""
+    """The extractive reader: the library's default, `auto`'s where the LLM reader cannot run, and what the
+    LLM reader falls back on."""
     from rag.readers.extractive import ExtractiveReader
 
     return ExtractiveReader(settings)
