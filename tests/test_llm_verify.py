@@ -931,3 +931,18 @@ def test_auto_picks_the_llm_reader_only_where_it_can_run(tmp_path: Path) -> None
         assert resolve_reader(missing.replace(reader=named)) == (missing.replace(reader=named), "")
     with pytest.raises(ConfigError, match="extractive, llm or auto"):
         Settings.from_env({"RAG_READER": "fast"})
+
+
+def test_a_whose_question_is_not_answered_by_the_thing_it_asks_about() -> None:
+    from rag.readers.llm.short_answer import fit_answer
+    from tests.conftest import ARTICLE
+
+    text = ARTICLE.read_text(encoding="utf-8")
+    start = text.index("Svetlana Tikhanovskaya, the exiled")
+    s = text[start : text.index(".", start) + 1]  # the article's sentence, as the reader numbers it
+    question = "Whose husband was released in an earlier deal?"
+    husband = fit_answer(question, s, s.index("Sergei"), s.index(" was released"), text)
+    assert (
+        husband.span is None and "whose husband" in husband.reason and not husband.refuses
+    )  # quotes instead
+    assert fit_answer(question, s, 0, len("Svetlana Tikhanovskaya"), text).span is not None

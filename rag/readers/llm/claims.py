@@ -1001,6 +1001,31 @@ def reason_restated(question: str, sentence: str, start: int, end: int) -> str:
     return ""
 
 
+def possessed_named(question: str, sentence: str, start: int, end: int) -> str:
+    """Why `sentence[start:end]` does not answer a "whose N" question: it is, or names, the N itself
+    ("Whose husband was released?" -> "Sergei Tikhanovsky" from "whose husband Sergei Tikhanovsky was
+    released"), where the question asks whose N it is; '' when it is not. The owner may stand anywhere
+    ("Napoleon's army", "the work of Galileo Galilei"), so only the N and the names set beside it are out.
+
+    >>> s = "Svetlana Tikhanovskaya, whose husband Sergei Tikhanovsky was released, met them."
+    >>> possessed_named("Whose husband was released?", s, s.index("Sergei"), s.index(" was"))
+    "a 'whose husband' question asks whose, not who the husband is"
+    >>> possessed_named("Whose husband was released?", s, 0, s.index(","))
+    ''
+    """
+    owned = {t.head.lemma_.lower(): t.head.text for t in parse(question) if t.lower_ == "whose"}
+    if not owned:
+        return ""
+    tokens = _span_tokens(parse(sentence), start, end)
+    inside = {t.i for t in tokens}
+    for t in tokens:
+        named = t.dep_ in ("appos", "compound") and t.head.i not in inside and t.head.lemma_.lower() in owned
+        if named or (t.pos_ in ("NOUN", "PROPN") and t.lemma_.lower() in owned):
+            noun = owned[t.head.lemma_.lower() if named else t.lemma_.lower()]
+            return f"a 'whose {noun}' question asks whose, not who the {noun} is"
+    return ""
+
+
 # abbreviations of units, so that "how many kilometers" is counted by "300 km"
 _UNIT_NAMES = {
     "km": "kilometre", "kilometer": "kilometre", "mi": "mile", "m": "metre", "meter": "metre",

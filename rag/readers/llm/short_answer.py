@@ -31,7 +31,13 @@ from dataclasses import dataclass
 
 from rag.query.parse import is_polar
 from rag.readers.llm.answer_shape import is_unit, shape_mismatch
-from rag.readers.llm.claims import answer_verb_mismatch, check_answer, count_mismatch, reason_restated
+from rag.readers.llm.claims import (
+    answer_verb_mismatch,
+    check_answer,
+    count_mismatch,
+    possessed_named,
+    reason_restated,
+)
 from rag.readers.llm.grounding import markers
 from rag.readers.llm.restated import restated
 
@@ -359,8 +365,9 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     shape (answer_shape: a "how long" answered "four" gets the word after it when that fixes it, "four
     years"), then which verb it goes with and what it counts, then who it is said of (claims.check_answer,
     with `context` the passages), then, for "why", that it is not the asked event itself
-    (claims.reason_restated): only who it is said of makes the reader refuse; the others give the quotes
-    instead. A yes/no question's span is read by `_fit_polar`.
+    (claims.reason_restated), and for "whose N", that it is not the N (claims.possessed_named): only who
+    it is said of makes the reader refuse; the others give the quotes instead. A yes/no question's span is
+    read by `_fit_polar`.
 
     >>> s = "Khilo was sentenced in January 2025 to four years in a penal colony."
     >>> fit_answer("How long a sentence did Khilo get?", s, s.index("four"), s.index("four") + 4).span
@@ -383,7 +390,7 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
         return Fit(None, reason, refuses=True)
     # after who it is said of: "why did lithuania close its border?" -> "Poland … closed its borders" is
     # refused for being Poland's, which says more than that the span restates the question
-    misfit = reason_restated(question, text, start, end)
+    misfit = reason_restated(question, text, start, end) or possessed_named(question, text, start, end)
     return Fit(None, misfit) if misfit else Fit((start, end))
 
 
