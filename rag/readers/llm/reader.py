@@ -353,16 +353,18 @@ class LLMReader:
 
 def draft_text(reply: str) -> str:
     """The reply as its draft is shown while it is written: without the leading `ANSWER:` label (held
-    back while it may still be that label), so the text only ever grows.
+    back while it may still be that label) and the angle brackets of the form the model may copy
+    ("[<3>]"), so the text only ever grows.
 
-    >>> [draft_text(r) for r in ("ANS", "ANSWER: in 19", "ANSWER: in 1998 [3]", "In 1998")]
+    >>> [draft_text(r) for r in ("ANS", "ANSWER: in 19", "ANSWER: in 1998 [<3>]", "In 1998")]
     ['', 'in 19', 'in 1998 [3]', 'In 1998']
     """
     text = reply.lstrip()
     label = "ANSWER:"
     if len(text) < len(label) and label.startswith(text.upper()):
         return ""
-    return text[len(label) :].lstrip() if text.upper().startswith(label) else text
+    text = text[len(label) :].lstrip() if text.upper().startswith(label) else text
+    return text.replace("<", "").replace(">", "")
 
 
 def candidate_signals(evidence: Evidence, numbered: Numbered, short: ShortAnswer | None) -> dict[str, float]:
