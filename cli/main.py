@@ -374,9 +374,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     engine = get_engine(settings)
 
     from cli.progress import show_progress
-    from rag.readers import resolve_reader
 
-    live = resolve_reader(settings)[0].reader == "llm" and sys.stderr.isatty()
+    live = engine.reader_choice()[0] == "llm" and sys.stderr.isatty()
 
     def ask(question: str, history: list[tuple[str, str | Answer]]) -> Answer:
         pieces = engine.stream(question, history, k=args.top_k, mode=args.retrieval)
