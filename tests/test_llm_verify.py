@@ -946,3 +946,22 @@ def test_a_whose_question_is_not_answered_by_the_thing_it_asks_about() -> None:
         husband.span is None and "whose husband" in husband.reason and not husband.refuses
     )  # quotes instead
     assert fit_answer(question, s, 0, len("Svetlana Tikhanovskaya"), text).span is not None
+
+
+def test_a_name_that_only_describes_someone_the_question_names_is_not_the_answer() -> None:
+    """The tempting set's "Whom did Coale tell ...?" got "Donald Trump" from the sentence whose main
+    verb is "told Reuters": the name sits in the relative clause describing Coale."""
+    from rag.readers.llm.short_answer import fit_answer
+    from tests.conftest import ARTICLE
+
+    text = ARTICLE.read_text(encoding="utf-8")
+    start = text.index("Coale, who presented")
+    s = text[start : text.index("future.", start) + len("future.”")]
+    question = "Whom did Coale tell that the embassy would reopen in the very near future?"
+    trump = fit_answer(question, s, s.index("Donald Trump"), s.index(" and a pair"), text)
+    assert trump.span is None and "describes Coale" in trump.reason and not trump.refuses  # quotes instead
+    reuters = fit_answer(question, s, s.index("Reuters"), s.index(" that while"), text)
+    assert reuters.span is not None
+    # a name the question does not give may stand on the way: "Who presented Lukashenko with a letter?"
+    coale = fit_answer("Who presented Lukashenko with a letter?", s, 0, len("Coale"), text)
+    assert coale.span is not None

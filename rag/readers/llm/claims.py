@@ -977,6 +977,57 @@ def answer_verb_mismatch(question: str, sentence: str, start: int, end: int) -> 
     return ""
 
 
+def answer_within_named(question: str, sentence: str, start: int, end: int) -> str:
+    """Why `sentence[start:end]` does not fill the slot the question asks about: between it and the
+    sentence's match for the question's verb stands a name the question gives itself, so the span only
+    describes that one ("Whom did Coale tell ...?" -> "Donald Trump" from "Coale, who presented a letter
+    from Donald Trump, told Reuters ..."; "Who did King Charles III swear fealty to?" -> "West Francia"
+    from "swear fealty to King Charles III of West Francia"); '' when nothing stands there. Only for a
+    bare "who", "whom", "what", "when" or "where": a "what N" or "which N" question asks for a name the
+    N describes ("What Republic ...?" -> "Islamic"). Only names count, not the name the span is part of
+    or sets beside itself; a common noun on the way is often the kind of thing asked for. Gives the
+    quotes, not a refusal, since a parse can hang a phrase on the wrong word.
+
+    >>> s = "Coale, who brought a letter from Donald Trump, told Reuters the embassy would reopen."
+    >>> q = "Whom did Coale tell that the embassy would reopen?"
+    >>> answer_within_named(q, s, s.index("Donald"), s.index(", told"))
+    "'Trump' describes Coale here, not whom or what 'told' is about"
+    >>> answer_within_named(q, s, s.index("Reuters"), s.index(" the embassy"))
+    ''
+    """
+    r = _read(question, sentence, start, end)
+    wh = next((t for t in r.q if t.lower_ in _WH), None)
+    if not r.span or wh is None or wh.lower_ not in _BARE_WH or wh.dep_ in ("det", "poss"):
+        return ""
+    head, inside, align = r.head, r.inside, r.align
+    matched = {m.i for w in r.words for m in align[w.i]}
+    asked = {
+        m.i
+        for w in r.words
+        if w.pos_ == "VERB" and w.lemma_.lower() not in _LIGHT_VERBS
+        for m in align[w.i]
+        if m.pos_ == "VERB" and m.i not in inside
+    }
+    named = {m.i for w in r.words if w.pos_ == "PROPN" for m in align[w.i] if m.i not in inside}
+    t, passed = head, list[Any]()
+    while t.dep_ in ("compound", "flat", "appos") and t.head.i != t.i:  # the name the span is part of
+        t = t.head
+    while t.head.i != t.i:  # up from there to the sentence's root
+        t = t.head
+        if t.pos_ == "VERB" and t.i in matched and t.i not in asked:
+            return ""  # the span fills a slot of another verb the question names
+        if t.i in asked:
+            name = next((p for p in passed if p.i in named), None)
+            if name is None:
+                return ""
+            return f"'{head.text}' describes {_name(name)} here, not whom or what '{t.text}' is about"
+        passed.append(t)
+    return ""
+
+
+_BARE_WH = frozenset({"who", "whom", "what", "when", "where"})
+
+
 def reason_restated(question: str, sentence: str, start: int, end: int) -> str:
     """Why `sentence[start:end]` is not the reason a "why" question asks for: it holds the question's own
     verb, so it restates the event instead of giving its cause ("Why did Poland close its borders?" ->

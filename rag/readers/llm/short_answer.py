@@ -33,6 +33,7 @@ from rag.query.parse import is_polar
 from rag.readers.llm.answer_shape import is_unit, shape_mismatch
 from rag.readers.llm.claims import (
     answer_verb_mismatch,
+    answer_within_named,
     check_answer,
     count_mismatch,
     possessed_named,
@@ -363,7 +364,8 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     """Does text[start:end] answer `question` where it stands? Cut to what it adds to the question
     first (restated: "on the Vistula River" -> "the Vistula River" for "On what river ..."), then its
     shape (answer_shape: a "how long" answered "four" gets the word after it when that fixes it, "four
-    years"), then which verb it goes with and what it counts, then who it is said of (claims.check_answer,
+    years"), then which verb it goes with, that it does not only describe someone the question names
+    (claims.answer_within_named) and what it counts, then who it is said of (claims.check_answer,
     with `context` the passages), then, for "why", that it is not the asked event itself
     (claims.reason_restated), and for "whose N", that it is not the N (claims.possessed_named): only who
     it is said of makes the reader refuse; the others give the quotes instead. A yes/no question's span is
@@ -382,7 +384,11 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
         if m is None or not is_unit(m.group(1)) or shape_mismatch(question, text[start : end + m.end()]):
             return Fit(None, misfit)
         end += m.end()
-    misfit = answer_verb_mismatch(question, text, start, end) or count_mismatch(question, text, start, end)
+    misfit = (
+        answer_verb_mismatch(question, text, start, end)
+        or answer_within_named(question, text, start, end)
+        or count_mismatch(question, text, start, end)
+    )
     if misfit:
         return Fit(None, misfit)
     reason = check_answer(question, text, start, end, context).reason
