@@ -202,6 +202,19 @@ def nationality_words(text: str) -> frozenset[str]:
     return frozenset(w for ent in doc.ents if ent.label_ == "NORP" for w in folded_words(ent.text))
 
 
+@lru_cache(maxsize=1024)
+def person_words(text: str) -> frozenset[str]:
+    """The folded words of people's names (spaCy's PERSON entities) in `text`.
+
+    >>> sorted(person_words("Coale told Reuters that Mikola Statkevich stayed in Belarus."))
+    ['mikola', 'statkevich']
+
+    (the small model knows "Coale" alone for no one: `claims._is_person` reads it where it is named in full)
+    """
+    doc = _entity_recogniser()(text)
+    return frozenset(w for ent in doc.ents if ent.label_ == "PERSON" for w in folded_words(ent.text))
+
+
 _ORDINAL = r"(?:\d{1,2}(?:st|nd|rd|th)|" + "|".join(SMALL_ORDINALS[1:]) + ")"
 _CENTURIES = re.compile(rf"\b({_ORDINAL})(?:\s*(?:and|or|to|-|–)\s*({_ORDINAL}))?\s+centur(?:y|ies)\b", re.I)
 _HUNDREDS = re.compile(r"\b(1\d|20)00[’']?s\b")  # "the 1100s": a century

@@ -965,3 +965,24 @@ def test_a_name_that_only_describes_someone_the_question_names_is_not_the_answer
     # a name the question does not give may stand on the way: "Who presented Lukashenko with a letter?"
     coale = fit_answer("Who presented Lukashenko with a letter?", s, 0, len("Coale"), text)
     assert coale.span is not None
+
+
+def test_an_answer_said_of_another_person_than_the_one_asked_about_is_refused() -> None:
+    """ "What sentence had Igor Losik been serving?" got "four years in a penal colony", which the article
+    says of Khilo, the subject of "sentenced"; Losik is named elsewhere in the article, not here."""
+    from rag.readers.llm.short_answer import fit_answer
+    from tests.conftest import ARTICLE
+
+    text = ARTICLE.read_text(encoding="utf-8")
+    start = text.index("Khilo had been arrested")
+    s = text[start : text.index(".", start) + 1]
+    span = (s.index("four years"), len(s) - 1)
+    losik = fit_answer("What sentence had Igor Losik been serving before his release?", s, *span, text)
+    assert losik.span is None and losik.refuses and "said of Khilo" in losik.reason
+    khilo = fit_answer("What sentence had Mikalai Khilo been serving before his release?", s, *span, text)
+    assert khilo.span is not None
+    # places stand for each other ("Washington" for the United States): no person, no refusal
+    s = text[text.index("The deal, confirmed") :]
+    s = s[: s.index(".") + 1]
+    eased = (s.index("ease sanctions"), s.index(", Belavia"))
+    assert fit_answer("What did Washington give Minsk in exchange?", s, *eased, text).span is not None

