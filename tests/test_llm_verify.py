@@ -597,6 +597,21 @@ def _article_answer(engine, question: str, short: str, fragment: str):  # type: 
             "'69' is said of Vladimir Matskevich, not Igor Losik",
         ),
         ("How old is Vladimir Matskevich?", "69", "69-year-old", "69", None),
+        # the sentence's subject, Khilo, is a person named elsewhere in full; Losik is asked about
+        (
+            "What sentence had Igor Losik been serving before his release?",
+            "four years in a penal colony",
+            "penal colony",
+            None,
+            "'years' is said of Khilo, not Igor Losik",
+        ),
+        (
+            "What sentence had Mikalai Khilo been serving before his release?",
+            "four years in a penal colony",
+            "penal colony",
+            "four years in a penal colony",
+            None,
+        ),
         # the asked agent is in the article, but it is the United States that eased the sanctions
         (
             "Which airline did the European Union ease sanctions on?",
@@ -829,6 +844,14 @@ def test_a_reply_cut_off_inside_its_citation_mark_keeps_its_short_answer(engine)
             "a 'why' question is not answered by what it asks about ('closed')",
             False,
         ),
+        # a name inside the relative clause that describes the question's Coale, not whom he told
+        (
+            "Whom did Coale tell that the embassy would reopen in the very near future?",
+            "Donald Trump",
+            "told Reuters",
+            "'Trump' describes Coale here, not whom or what 'told' is about",
+            False,
+        ),
         # a new user's question about the past, answered with the embassy's reopening to come
         (
             "when did this happen",
@@ -977,6 +1000,7 @@ def test_an_answer_said_of_another_person_than_the_one_asked_about_is_refused() 
     start = text.index("Khilo had been arrested")
     s = text[start : text.index(".", start) + 1]
     span = (s.index("four years"), len(s) - 1)
+    text = f"{s} {text}"  # the reader's context: the passages, then the documents
     losik = fit_answer("What sentence had Igor Losik been serving before his release?", s, *span, text)
     assert losik.span is None and losik.refuses and "said of Khilo" in losik.reason
     khilo = fit_answer("What sentence had Mikalai Khilo been serving before his release?", s, *span, text)

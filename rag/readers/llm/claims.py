@@ -888,13 +888,16 @@ def _said_of_another(
 
 def _is_person(t: Any, context: str) -> bool:
     """Does the name `t` is part of name a person (spaCy's entities), read where it stands or, failing
-    that, where the passages first name it ("Khilo" alone is not known for one; "Mikalai Khilo, a
-    Belarusian staff member" is)?"""
+    that, in the first few places the passages and documents name it ("Khilo" alone is not known for
+    one; "Mikalai Khilo, a Belarusian staff member" is)?"""
     word = next(iter(folded_words(t.text)), t.lower_)
     if word in person_words(t.doc.text):
         return True
-    at = context.find(t.text)
-    return at >= 0 and word in person_words(context[max(0, at - 120) : at + 120])
+    places = [m.start() for m in re.finditer(rf"\b{re.escape(t.text)}\b", context)][:_PERSON_LOOKS]
+    return any(word in person_words(context[max(0, at - 120) : at + 120]) for at in places)
+
+
+_PERSON_LOOKS = 4  # places in the passages and documents where a name is looked up (passages first)
 
 
 def _named_subject(t: Any, inside: set[int], asked: set[str], context: str) -> Any | None:
