@@ -3,8 +3,10 @@ ones, on data they were not written from. Prints figures.
 
 The checks (rag.readers.llm.short_answer.fit_answer): the span has the question's shape
 (rag.readers.llm.answer_shape), goes with the question's verb (claims.answer_verb_mismatch), does not
-only describe someone the question names (claims.answer_within_named), counts what a "how many"
-question counts (claims.count_mismatch) and is not said of someone else (claims.check_answer).
+only describe someone the question names (claims.answer_within_named), is not a person the question
+names itself (claims.answer_names_asked) nor the one on the receiving end where the question asks who
+did it (claims.answer_role_swapped), counts what a "how many" question counts (claims.count_mismatch)
+and is not said of someone else (claims.check_answer).
 
     python benchmarks/answer_check.py [--squad FILE] [--limit N]
 

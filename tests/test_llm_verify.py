@@ -1010,3 +1010,25 @@ def test_an_answer_said_of_another_person_than_the_one_asked_about_is_refused() 
     s = s[: s.index(".") + 1]
     eased = (s.index("ease sanctions"), s.index(", Belavia"))
     assert fit_answer("What did Washington give Minsk in exchange?", s, *eased, text).span is not None
+
+
+def test_the_one_a_question_names_as_receiving_is_not_the_answer_for_who_did_it(engine) -> None:  # type: ignore[no-untyped-def]
+    """The tempting set's "Who presented John Coale with a letter from Donald Trump?" got the model's
+    "Coale, who presented Lukashenko with a letter ..." as its short answer: Coale, in the other role."""
+    from rag.readers.llm.short_answer import fit_answer
+    from tests.conftest import ARTICLE
+
+    question = "Who presented John Coale with a letter from Donald Trump?"
+    reply = (
+        "Coale, who presented Lukashenko with a letter from President Donald Trump and a pair of White House"
+    )
+    answer = _article_answer(engine, question, reply, "told Reuters")
+    assert answer.reader == "extractive" and not answer.direct_answer
+    assert "the answer names Coale, whom the question names itself" in [d.reason for d in answer.dropped]
+    # and the one he presented it to, where the sentence says so
+    text = ARTICLE.read_text(encoding="utf-8")
+    s = text[text.index("Coale, who presented") :]
+    lukashenko = fit_answer(question, s, s.index("Lukashenko"), s.index(" with a letter"), text)
+    assert lukashenko.span is None and "the sentence has Coale do what" in lukashenko.reason
+    coale = fit_answer("Who presented Lukashenko with a letter?", s, 0, len("Coale"), text)
+    assert coale.span is not None

@@ -1055,6 +1055,74 @@ def answer_within_named(question: str, sentence: str, start: int, end: int) -> s
     return ""
 
 
+def answer_role_swapped(question: str, sentence: str, start: int, end: int) -> str:
+    """Why `sentence[start:end]` does not answer a question for who or what did something: the question
+    has someone it names on the receiving end of its verb, the sentence has that one doing it, and the
+    span is who or what received it ("Who presented John Coale with a letter?" -> "Lukashenko" from
+    "Coale, who presented Lukashenko with a letter"); '' when not. Passives are turned round (`_roles`).
+
+    >>> s = "Coale, who presented Lukashenko with a letter, told Reuters."
+    >>> span = (s.index("Lukashenko"), s.index(" with"))
+    >>> answer_role_swapped("Who presented John Coale with a letter?", s, *span)
+    "the sentence has Coale do what the question has done to John Coale: 'Lukashenko' is not who did it"
+    >>> answer_role_swapped("Whom did Coale present with a letter?", s, *span)
+    ''
+    """
+    r = _read(question, sentence, start, end)
+    if not r.span:
+        return ""
+    head, align = r.head, r.align
+    while head.dep_ in ("compound", "flat") and head.head.pos_ == "PROPN" and head.head.i != head.i:
+        head = head.head
+    for qverb in (w for w in r.words if w.pos_ == "VERB" and w.lemma_.lower() not in _LIGHT_VERBS):
+        asker, received = _roles(qverb)
+        if asker is None or asker.lower_ not in ("who", "what"):
+            continue  # the question asks for who did it, not how many ("How many museums comprise ...?")
+        named = [w for w in r.words if w.pos_ == "PROPN" and any(w.i in _same(o) for o in received)]
+        for sverb in (m for m in align[qverb.i] if m.pos_ == "VERB" and m.i not in r.inside):
+            agent, others = _roles(sverb)
+            if agent is None or head not in others:
+                continue
+            doer = next((w for w in named if any(m.i in _same(agent) for m in align[w.i])), None)
+            if doer is not None:
+                return (
+                    f"the sentence has {_name(agent)} do what the question has done to {_name(doer)}: "
+                    f"'{r.head.text}' is not who did it"
+                )
+    return ""
+
+
+def answer_names_asked(question: str, sentence: str, start: int, end: int, context: str = "") -> str:
+    """Why `sentence[start:end]` does not answer a question that asks who or what did something: the span
+    is (headed by) a person the question names itself, in another role ("Who presented John Coale with a
+    letter?" -> "Coale, who presented Lukashenko with a letter ..."); '' when it is not. Only a person
+    the question names as one, by all the words of the answer's name ("William II" is not "Harold II";
+    not "the Woolf cooling cylinder", whose inventor is Arthur Woolf), and not for "be", "have" and "do"
+    ("Who is Gitanas Nauseda?" -> "Lithuanian President Gitanas Nauseda").
+
+    >>> s = "Coale, who presented Lukashenko with a letter, told Reuters."
+    >>> answer_names_asked("Who presented John Coale with a letter?", s, 0, s.index(", told"), s)
+    'the answer names Coale, whom the question names itself'
+    >>> answer_names_asked("Who presented Lukashenko with a letter?", s, 0, s.index(", who"), s)
+    ''
+    """
+    r = _read(question, sentence, start, end)
+    if not r.span or r.head.pos_ != "PROPN":
+        return ""
+    if not any(w.pos_ == "VERB" and w.lemma_.lower() not in _LIGHT_VERBS for w in r.words):
+        return ""
+    answer = set(_name(r.head).lower().split())
+    for w in r.words:
+        root = w
+        while root.dep_ in ("compound", "flat") and root.head.pos_ == "PROPN" and root.head.i != root.i:
+            root = root.head
+        if w.pos_ != "PROPN" or not answer <= set(_name(w).lower().split()) or root.dep_ == "compound":
+            continue  # another name ("William II" is not "Harold II"), or one that qualifies a thing
+        if _is_person(w, f"{sentence} {context}"):
+            return f"the answer names {_name(r.head)}, whom the question names itself"
+    return ""
+
+
 _BARE_WH = frozenset({"who", "whom", "what", "when", "where"})
 
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from rag.query.parse import is_polar
 from rag.readers.llm.answer_shape import is_unit, shape_mismatch
 from rag.readers.llm.claims import (
+    answer_names_asked,
+    answer_role_swapped,
     answer_verb_mismatch,
     answer_within_named,
     check_answer,
@@ -365,7 +367,9 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     first (restated: "on the Vistula River" -> "the Vistula River" for "On what river ..."), then its
     shape (answer_shape: a "how long" answered "four" gets the word after it when that fixes it, "four
     years"), then which verb it goes with, that it does not only describe someone the question names
-    (claims.answer_within_named) and what it counts, then who it is said of (claims.check_answer,
+    (claims.answer_within_named), is not someone the question names itself (answer_names_asked) nor the
+    one on the receiving end where it asks who did it (answer_role_swapped), and what it counts, then
+    who it is said of (claims.check_answer,
     with `context` the passages), then, for "why", that it is not the asked event itself
     (claims.reason_restated), and for "whose N", that it is not the N (claims.possessed_named): only who
     it is said of makes the reader refuse; the others give the quotes instead. A yes/no question's span is
@@ -387,6 +391,8 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     misfit = (
         answer_verb_mismatch(question, text, start, end)
         or answer_within_named(question, text, start, end)
+        or answer_names_asked(question, text, start, end, context)
+        or answer_role_swapped(question, text, start, end)
         or count_mismatch(question, text, start, end)
     )
     if misfit:
