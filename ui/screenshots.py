@@ -1,7 +1,8 @@
 """Screenshots of the chat for the README: `python -m ui.screenshots [--out docs]`.
 
 Starts the app in this process on a free localhost port over the configured index (RAG_INDEX_DIR,
-default index/), asks a few questions in headless Chromium (Debian's /usr/bin/chromium, through
+default index/) with the reader `make run` serves (`auto`: the LLM reader where its model is set up;
+RAG_READER chooses another), asks a few questions in headless Chromium (Debian's /usr/bin/chromium, through
 Playwright) and saves docs/screenshot-desktop.png (1280x900, a follow-up shown as understood and a
 clicked citation highlighted in the article), docs/screenshot-phone.png (390x844) and
 docs/screenshot-abstain.png (a question the article does not answer). Then it indexes the sample
@@ -16,6 +17,7 @@ docs/screenshot-llm-answer.png, the verified answer with its citations that repl
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import tempfile
 from pathlib import Path
@@ -60,9 +62,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
+    settings = Settings.from_env()
+    if "RAG_READER" not in os.environ:
+        settings = settings.replace(reader="auto")  # what `make run` serves
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        with serving(Settings.from_env()) as url:
+        with serving(settings) as url:
             for name, viewport in VIEWPORTS.items():
                 page = open_page(browser, url, viewport)
                 shoot(page, name, args.out / f"screenshot-{name}.png")
@@ -73,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {args.out / 'screenshot-abstain.png'}")
             page.context.close()
         with tempfile.TemporaryDirectory() as tmp:
-            own = Settings.from_env().replace(seeds_dir=SAMPLES, index_dir=Path(tmp) / "index")
+            own = settings.replace(seeds_dir=SAMPLES, index_dir=Path(tmp) / "index")
             with serving(own, build=True) as url:
                 page = open_page(browser, url, {"width": 1280, "height": 1100})
                 page.locator("#rag-docs .label-wrap").first.click()
@@ -165,7 +170,8 @@ def ask(page: Any, question: str) -> None:
     page.fill("#rag-question textarea", question)
     page.press("#rag-question textarea", "Enter")
     page.wait_for_function(
-        f"document.querySelectorAll('.rag-chat .turn:not([data-kind=pending])').length > {n}"
+        f"document.querySelectorAll('.rag-chat .turn:not([data-kind=pending])').length > {n}",
+        timeout=600_000,  # the LLM reader on a busy 2-core machine
     )
     page.wait_for_timeout(400)
 
