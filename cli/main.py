@@ -475,8 +475,8 @@ def _reader_flags(p: argparse.ArgumentParser) -> None:
 def _reader_settings(args: argparse.Namespace, settings: Settings) -> Settings:
     if getattr(args, "reader", None):
         settings = settings.replace(reader=args.reader)
-    elif args.command in ("ask", "serve", "chat") and not os.environ.get("RAG_READER"):
-        settings = settings.replace(reader="auto")  # the LLM reader when its model is set up here
+    elif args.command in ("ask", "serve", "chat"):
+        settings = settings.served()  # the LLM reader when its model is set up here
     if getattr(args, "llm_url", None):
         settings = settings.replace(llm_url=args.llm_url)
     if getattr(args, "llm_model", None):

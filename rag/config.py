@@ -103,6 +103,16 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
+    def served(self, env: Mapping[str, str] | None = None) -> Settings:
+        """These settings as `rag ask`, `rag chat` and `rag serve` use them when no reader is named: the
+        LLM reader where it can run (`auto`), unless RAG_READER names one.
+
+        >>> Settings().served({}).reader, Settings().served({"RAG_READER": "extractive"}).reader
+        ('auto', 'extractive')
+        """
+        env = os.environ if env is None else env
+        return self if env.get("RAG_READER") else self.replace(reader="auto")
+
 
 class ConfigError(RagError):
     """A setting from the environment has a value that cannot be used."""

@@ -17,7 +17,6 @@ docs/screenshot-llm-answer.png, the verified answer with its citations that repl
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import tempfile
 from pathlib import Path
@@ -62,9 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    settings = Settings.from_env()
-    if "RAG_READER" not in os.environ:
-        settings = settings.replace(reader="auto")  # what `make run` serves
+    settings = Settings.from_env().served()  # the reader `make run` serves
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         with serving(settings) as url:

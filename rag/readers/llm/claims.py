@@ -806,10 +806,16 @@ def _named_words(t: Any) -> list[Any]:
     return out
 
 
-def _name(t: Any) -> str:
-    """The whole name a word is part of: "Matskevich" -> "Vladimir Matskevich"."""
+def _name_root(t: Any) -> Any:
+    """The word a name hangs on, up through the name's own words ("Vladimir" -> "Matskevich")."""
     while t.dep_ in ("compound", "flat") and t.head.i != t.i and t.head.pos_ == "PROPN":
         t = t.head
+    return t
+
+
+def _name(t: Any) -> str:
+    """The whole name a word is part of: "Matskevich" -> "Vladimir Matskevich"."""
+    t = _name_root(t)
     words = sorted(_named_words(t) or [t], key=lambda w: w.i)
     return " ".join(w.text for w in words)
 
@@ -1034,7 +1040,7 @@ def answer_within_named(question: str, sentence: str, start: int, end: int) -> s
     asked = {
         m.i
         for w in r.words
-        if w.pos_ == "VERB" and w.lemma_.lower() not in _LIGHT_VERBS
+        if w.pos_ == "VERB"  # the question's words hold no "be", "have", "do" (_is_content)
         for m in align[w.i]
         if m.pos_ == "VERB" and m.i not in inside
     }
@@ -1071,10 +1077,8 @@ def answer_role_swapped(question: str, sentence: str, start: int, end: int) -> s
     r = _read(question, sentence, start, end)
     if not r.span:
         return ""
-    head, align = r.head, r.align
-    while head.dep_ in ("compound", "flat") and head.head.pos_ == "PROPN" and head.head.i != head.i:
-        head = head.head
-    for qverb in (w for w in r.words if w.pos_ == "VERB" and w.lemma_.lower() not in _LIGHT_VERBS):
+    head, align = _name_root(r.head), r.align
+    for qverb in (w for w in r.words if w.pos_ == "VERB"):  # the question's words hold no "be", "have", "do"
         asker, received = _roles(qverb)
         if asker is None or asker.lower_ not in ("who", "what"):
             continue  # the question asks for who did it, not how many ("How many museums comprise ...?")
@@ -1109,14 +1113,12 @@ def answer_names_asked(question: str, sentence: str, start: int, end: int, conte
     r = _read(question, sentence, start, end)
     if not r.span or r.head.pos_ != "PROPN":
         return ""
-    if not any(w.pos_ == "VERB" and w.lemma_.lower() not in _LIGHT_VERBS for w in r.words):
+    if not any(w.pos_ == "VERB" for w in r.words):  # the question's words hold no "be", "have", "do"
         return ""
     answer = set(_name(r.head).lower().split())
     for w in r.words:
-        root = w
-        while root.dep_ in ("compound", "flat") and root.head.pos_ == "PROPN" and root.head.i != root.i:
-            root = root.head
-        if w.pos_ != "PROPN" or not answer <= set(_name(w).lower().split()) or root.dep_ == "compound":
+        qualifies = _name_root(w).dep_ == "compound"  # a thing's name: "the Woolf cooling cylinder"
+        if w.pos_ != "PROPN" or not answer <= set(_name(w).lower().split()) or qualifies:
             continue  # another name ("William II" is not "Harold II"), or one that qualifies a thing
         if _is_person(w, f"{sentence} {context}"):
             return f"the answer names {_name(r.head)}, whom the question names itself"
@@ -1454,8 +1456,7 @@ def _related_to_asked(r: _Reading) -> str:
 def _names_a_doer(t: Any) -> bool:
     """Is the name `t` is part of a noun phrase of its own (not a modifier of a common noun, not a
     possessive, not in a prepositional phrase)?"""
-    while t.dep_ in ("compound", "flat") and t.head.i != t.i and t.head.pos_ == "PROPN":
-        t = t.head
+    t = _name_root(t)
     modifier = t.dep_ in ("compound", "amod", "poss") or any(c.dep_ == "case" for c in t.children)
     return t.pos_ == "PROPN" and not modifier and not _in_phrase(t)
 
