@@ -486,6 +486,8 @@ def test_a_reply_citing_sentence_n_cites_that_sentence_of_the_document(tiny_sett
         ("ANSWER: Robert Guiscard [<1>]", "Robert Guiscard", (1,), ""),
         ("ANSWER: <Belavia> [<2>]", "Belavia", (2,), ""),
         ("ANSWER: 1413 [<number>]", "1413", (), ""),
+        ("ANSWER: 6 [<number>1]", "6", (1,), ""),  # the number after the placeholder
+        ("ANSWER: 38 [<number> 24]", "38", (24,), ""),
         ("ANSWER: <the immune system adapts> [<", "the immune system adapts", (), ""),
         ("ANSWER: x < 5 [3]", "x < 5", (3,), ""),  # an angle bracket of the text's own is kept
     ],

@@ -55,8 +55,9 @@ MAX_WINDOW_REPLY = 10  # ... from a reply of at most this many words (a longer o
 _LABEL = re.compile(r"^\s*\**\s*(answer|says?|sentence)\s*\**\s*[:：]\s*\**\s*", re.IGNORECASE)
 _QUOTES = {"’": "'", "‘": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'}
 _CUT_MARKER = re.compile(r"\s*\[<?(\d*)$")
-# the prompt's form "ANSWER: <words> [<number>]" copied with its angle brackets: "[<2>]", "<2>", "[<number>]"
-_FORM_MARKER = re.compile(r"\[?<\s*(\d*)\s*(?:number)?\s*>\]?|\[<\s*(\d+)\s*\]")
+# the prompt's form "ANSWER: <words> [<number>]" copied with its angle brackets: "[<2>]", "<2>", "[<number>]",
+# or with the number after the placeholder: "[<number>1]", "[<number> 24]"
+_FORM_MARKER = re.compile(r"\[?<\s*(\d*)\s*(?:number)?\s*>\s*(\d*)\s*\]?|\[<\s*(\d+)\s*\]")
 _TRIM = " \t\n*`"
 _END = ".,;:!?"
 _QUOTE_MARKS = "\"'“”‘’"
@@ -124,7 +125,7 @@ def parse_reply(reply: str) -> Reply:
 
 
 def _form_marker(m: re.Match[str]) -> str:
-    number = m.group(1) or m.group(2)
+    number = m.group(1) or m.group(2) or m.group(3)
     return f" [{number}]" if number else ""
 
 
