@@ -420,6 +420,19 @@ def test_a_short_answer_not_verbatim_in_a_cited_sentence_is_dropped(
     assert [d.reason for d in answer.dropped] == [not_verbatim]
 
 
+def test_a_reply_that_writes_out_its_instructions_is_dropped_with_that_reason(
+    tiny_settings, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    from rag.readers.llm.reader import ASK_ANSWER
+
+    echo = "ANSWER: " + ASK_ANSWER.split("ANSWER: ", 1)[1].split("\n")[0][:120]
+    _, answer = _tiny_answer(tiny_settings, fake_embedder, VILLAGE, "Lower Brook", echo)
+    assert answer.direct_answer == "" and answer.reader == "extractive"  # the quotes answer
+    reason = "the model wrote out its instructions instead of an answer"
+    assert [d.reason for d in answer.dropped] == [reason]
+    assert reason in answer.reader_note
+
+
 def test_the_passages_are_numbered_once_each_and_map_back_to_the_document(
     tiny_settings, fake_embedder
 ) -> None:  # type: ignore[no-untyped-def]
