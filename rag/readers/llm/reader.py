@@ -388,8 +388,8 @@ def candidate_signals(evidence: Evidence, numbered: Numbered, short: ShortAnswer
 def echoes_task(short: str, tasks: Sequence[str] = (ASK_ANSWER, ASK_ANSWER_AND_SENTENCE)) -> bool:
     """Whether the "short answer" is the task's own wording: at times, most often where the passages hold
     no answer, the 1.5B model continues "ANSWER:" with the words of the instruction that follows that
-    label (5 of the evaluation set's 127 replies, 13 of SQuAD's 304). Its first four words, or all of
-    them when fewer, are found in a task.
+    label (5 of the evaluation set's 127 replies, 13 of SQuAD's 304): its first four words (three at
+    least) are found in a task's.
 
     >>> echoes_task("then the shortest words copied exactly from one numbered sentence that")
     True
