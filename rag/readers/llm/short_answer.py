@@ -370,11 +370,10 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     years"), then which verb it goes with, that it does not only describe someone the question names
     (claims.answer_within_named), is not someone the question names itself (answer_names_asked) nor the
     one on the receiving end where it asks who did it (answer_role_swapped), and what it counts, then
-    who it is said of (claims.check_answer,
-    with `context` the passages), then, for "why", that it is not the asked event itself
-    (claims.reason_restated), and for "whose N", that it is not the N (claims.possessed_named): only who
-    it is said of makes the reader refuse; the others give the quotes instead. A yes/no question's span is
-    read by `_fit_polar`.
+    who it is said of (claims.check_answer, with `context` the passages), then, for "why", that it is
+    not the asked event itself (claims.reason_restated), and for "whose N", that it is not the N
+    (claims.possessed_named): only who it is said of makes the reader refuse; the others give the quotes
+    instead. A yes/no question's span is read by `_fit_polar`.
 
     >>> s = "Khilo was sentenced in January 2025 to four years in a penal colony."
     >>> fit_answer("How long a sentence did Khilo get?", s, s.index("four"), s.index("four") + 4).span
