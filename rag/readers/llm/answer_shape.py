@@ -74,6 +74,14 @@ _WHEN = re.compile(
     rf"^(?:when {_AUX}\b|(?:in |on |by |since )?(?:what|which) (?:year|date|day|month|century|decade|time)\b)"
 )
 _NOT_A_DATE = re.compile(r"^(?:why|who|whom|whose|where)\b")
+# a person or a place is not a stretch of the calendar either: "Where had she been detained?" is not
+# answered by "last year" ("why" may be: "during the war")
+_NOT_A_TIME = re.compile(r"^(?:who|whom|whose|where)\b")
+_CALENDAR = frozenset(
+    "year years month months week weeks day days century centuries decade decades hour hours minute minutes "  # noqa: SIM905
+    "today yesterday tomorrow ago morning evening night weekend".split()
+)
+_RELATIVE = frozenset({"last", "next", "previous", "past", "coming", "same", "this", "that"})
 _WHAT_DID = re.compile(r"^what (?:did|does|do)\b")
 # "what"/"which" (after a preposition too: "in what country") in a question that names no time: of the
 # SQuAD 2.0 public split's 44 gold answers that are a bare year for such a question, every question names one
@@ -182,9 +190,21 @@ def shape_mismatch(question: str, span: str) -> str:
     asked = set(_words(q))
     if content and all(w in asked for w in content) and not _CHOICE.search(q):
         return "the answer only repeats the question's words"  # "Who presented Coale ...?" -> "Coale"
+    return _time_for_other(q, content)
+
+
+def _time_for_other(q: str, content: list[str]) -> str:
+    """Why a span of only time words (`content`, its content words) cannot answer question `q`."""
     m = _NOT_A_DATE.match(q)
-    if m and (
-        content and all(_is_time(w) for w in content) and any(_is_number(w) or w in _MONTHS for w in content)
+    if (
+        m
+        and content
+        and all(_is_time(w) for w in content)
+        and any(_is_number(w) or w in _MONTHS for w in content)
     ):
         return f"a '{m.group()}' question is not answered by a date or a number alone"
+    m = _NOT_A_TIME.match(q)
+    calendar = bool(content) and all(_is_time(w) or w in _RELATIVE for w in content)
+    if m and calendar and any(w in _CALENDAR or w in _WEEKDAYS for w in content):
+        return f"a '{m.group()}' question is not answered by a time alone"
     return ""
