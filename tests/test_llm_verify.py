@@ -433,6 +433,29 @@ def test_a_reply_that_writes_out_its_instructions_is_dropped_with_that_reason(
     assert reason in answer.reader_note
 
 
+def test_who_is_someone_is_answered_with_the_sentences_description_of_them(
+    tiny_settings, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    from rag.cite import verify
+
+    question = "Who is Mara Quill?"
+    # the model names her, which only repeats the question; the sentence describes her
+    engine, answer = _tiny_answer(
+        tiny_settings, fake_embedder, question, "Mara Quill", "ANSWER: Mara Quill [{n}]"
+    )
+    assert answer.reader == "llm" and not answer.abstained
+    assert answer.direct_answer == "Their captain"
+    assert answer.answer.startswith(
+        "Their captain [1]. “Their captain, Mara Quill, has rowed for ten years.”"
+    )
+    assert verify(answer.citations[0], engine.retriever.store.documents)
+    # a name the documents describe nowhere still gets the quotes, not an invented description
+    _, answer = _tiny_answer(
+        tiny_settings, fake_embedder, "Who is Elmford?", "Elmford", "ANSWER: Elmford [{n}]"
+    )
+    assert answer.direct_answer == ""
+
+
 def test_the_passages_are_numbered_once_each_and_map_back_to_the_document(
     tiny_settings, fake_embedder
 ) -> None:  # type: ignore[no-untyped-def]

@@ -68,6 +68,7 @@ _SHORTHAND = {
     "yrs": "years",
     "yr": "year",
     "approx": "approximately",
+    "wat": "what",
 }
 # "its", "whats" (a noun), "wont" and "cant" are words of their own; in a question "whats" and "cant" are
 # almost always the contraction, "its" and "wont" not

@@ -42,6 +42,7 @@ from rag.readers.base import Fallback, Source, abstain
 from rag.readers.llm.answerability import Calibration, Signals, load_calibration
 from rag.readers.llm.backends import ChatBackend, LLMError, Message, backend_for
 from rag.readers.llm.claims import ParserMissing
+from rag.readers.llm.described import described_short
 from rag.readers.llm.grounding import Verdict, verify_reply
 from rag.readers.llm.model_files import ModelFileError
 from rag.readers.llm.passages import Numbered, number_passages
@@ -440,6 +441,9 @@ def check_reply(reply: str, numbered: Numbered, question: str = "", context: str
     shares = {s.number: s.words for s in numbered.sentences}  # the share of the question's words in each
     order = list(dict.fromkeys(cited + others))
     short = locate_short(parsed.short, order, located, question, fit, lambda n: shares.get(n, 0.0))
+    # "Who is Igor Losik?": the model names him, which only repeats the question; the sentence's own
+    # description of him ("a journalist") is the answer
+    short = short or described_short(question, order, located)
     if short is not None:
         return Written(reply, short, verdicts)
     if parsed.short and not objections and not misfits:
