@@ -25,6 +25,8 @@ The corrected question is the one searched, read and shown as understood (`Query
 "what's the population of Minsk"
 >>> correct("when did belarus free them", vocab)
 'when did Belarus free them'
+>>> correct("did u see what the U.S. agreed to", vocab)
+'did you see what the U.S. agreed to'
 """
 
 from __future__ import annotations
@@ -122,13 +124,21 @@ class Vocabulary:
         return best[1] if best else ""
 
 
+def _in_abbreviation(m: re.Match[str]) -> bool:
+    """Is the word matched a letter of a dotted abbreviation ("U" of "U.S.", "s" of "u.s.")?"""
+    text, start, end = m.string, m.start(), m.end()
+    return (text[end : end + 1] == "." and text[end + 1 : end + 2].isalpha()) or text[
+        start - 1 : start
+    ] == "."
+
+
 def correct(text: str, vocabulary: Vocabulary | None) -> str:
     """`text` with contractions given their apostrophe and typos read as document words."""
 
     def fix(m: re.Match[str]) -> str:
         word = m.group()
         low = word.lower()
-        if low in _CONTRACTIONS or low in _SHORTHAND:
+        if low in _CONTRACTIONS or (low in _SHORTHAND and not _in_abbreviation(m)):
             return _cased(_CONTRACTIONS.get(low) or _SHORTHAND[low], word)
         if vocabulary is None or len(word) < 2 or low in stopwords():
             return word
