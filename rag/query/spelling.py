@@ -127,9 +127,8 @@ class Vocabulary:
 def _in_abbreviation(m: re.Match[str]) -> bool:
     """Is the word matched a letter of a dotted abbreviation ("U" of "U.S.", "s" of "u.s.")?"""
     text, start, end = m.string, m.start(), m.end()
-    return (text[end : end + 1] == "." and text[end + 1 : end + 2].isalpha()) or text[
-        start - 1 : start
-    ] == "."
+    before, after = text[start - 1 : start], text[end : end + 2]
+    return before == "." or (after[:1] == "." and after[1:].isalpha())
 
 
 def correct(text: str, vocabulary: Vocabulary | None) -> str:
