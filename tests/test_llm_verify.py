@@ -456,6 +456,23 @@ def test_who_is_someone_is_answered_with_the_sentences_description_of_them(
     assert answer.direct_answer == ""
 
 
+def test_a_short_answer_of_the_wrong_kind_gives_the_quotes_with_its_sentence_first(
+    tiny_settings, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    from rag.cite import verify
+
+    question = "Who praised the volunteers?"
+    # "Sunday" is verbatim but no answer to "who": not shown; the sentence it came from is quoted first
+    engine, answer = _tiny_answer(tiny_settings, fake_embedder, question, "boat race", "ANSWER: Sunday [{n}]")
+    assert answer.direct_answer == "" and not answer.abstained and answer.reader == "extractive"
+    assert [d.reason for d in answer.dropped] == ["a 'who' question is not answered by a time alone"]
+    quotes = [c.quote for c in answer.citations]
+    assert quotes[0] == "The river town of Elmford held its annual boat race on Sunday."
+    assert "The mayor praised the volunteers who kept the course safe." in quotes[1:]  # the reader's own
+    assert answer.answer.startswith("boat-race.txt says: “The river town of Elmford")
+    assert all(verify(c, engine.retriever.store.documents) for c in answer.citations)
+
+
 def test_the_passages_are_numbered_once_each_and_map_back_to_the_document(
     tiny_settings, fake_embedder
 ) -> None:  # type: ignore[no-untyped-def]

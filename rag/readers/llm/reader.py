@@ -129,6 +129,7 @@ class Written:
     verdicts: tuple[Verdict, ...]
     objections: tuple[str, ...] = ()  # the short answer is verbatim, but said of someone or something else
     misfits: tuple[str, ...] = ()  # the short answer is verbatim, but not the kind of answer asked for
+    misfit_in: tuple[int, ...] = ()  # the numbered sentences where it stands as such
 
 
 class LLMReader:
@@ -296,7 +297,12 @@ class LLMReader:
                 if written.misfits and not verdicts
                 else note
             )
-            return self._fallback(evidence, note, dropped)
+            answer = self._fallback(evidence, note, dropped)
+            if written.misfit_in and not answer.abstained and not answer.direct_answer:
+                # the sentence the model took its span from is the one it found to answer: quoted first
+                quote = numbered.sentences[written.misfit_in[0] - 1].citation
+                answer = with_quote_first(answer, quote, Source.of(evidence.store).says())
+            return answer
         order: dict[int, int] = {}  # sentence number in the prompt -> quote number in the answer
         if short is not None:
             order[short.number] = 1
@@ -350,6 +356,19 @@ class LLMReader:
     def _fallback(self, evidence: Evidence, note: str, dropped: tuple[Dropped, ...]) -> Answer:
         answer = self.fallback.answer(evidence)
         return dataclasses.replace(answer, reader=self.fallback.name, reader_note=note, dropped=dropped)
+
+
+def with_quote_first(answer: Answer, quote: Citation, says: str) -> Answer:
+    """A quotes-only `answer` with `quote` first ("The article says: “…” [1] “…” [2]"), when it lacks it.
+
+    A short answer that did not fit the question ("last year" for "Where had she been detained?") still
+    came from the sentence the model read as the answer ("… detained on the border last year …"), which
+    the extractive reader's quotes may not hold."""
+    if any(c.doc_id == quote.doc_id and c.start <= quote.start < c.end for c in answer.citations):
+        return answer
+    citations = (quote, *answer.citations)
+    quotes = " ".join(f"“{c.quote}” [{i}]" for i, c in enumerate(citations, 1))
+    return dataclasses.replace(answer, answer=f"{says}: {quotes}", citations=citations)
 
 
 def draft_text(reply: str) -> str:
@@ -430,12 +449,16 @@ def check_reply(reply: str, numbered: Numbered, question: str = "", context: str
     context = context or " ".join(text for _, text, _ in located)
     objections: list[str] = []
     misfits: list[str] = []
+    misfit_in: list[int] = []
+    number_of = {text: n for n, text, _ in located}
 
     def fit(text: str, start: int, end: int) -> tuple[int, int] | None:  # the span as the question's answer
         if not question:
             return start, end
         verdict = fit_answer(question, text, start, end, context)
         (objections if verdict.refuses else misfits).extend([verdict.reason] if verdict.reason else [])
+        if verdict.reason and not verdict.refuses:
+            misfit_in.append(number_of[text])
         return verdict.span
 
     shares = {s.number: s.words for s in numbered.sentences}  # the share of the question's words in each
@@ -455,4 +478,11 @@ def check_reply(reply: str, numbered: Numbered, question: str = "", context: str
             if too_long
             else "the short answer is not word for word in any numbered sentence"
         )
-    return Written(reply, None, verdicts, tuple(dict.fromkeys(objections)), tuple(dict.fromkeys(misfits)))
+    return Written(
+        reply,
+        None,
+        verdicts,
+        tuple(dict.fromkeys(objections)),
+        tuple(dict.fromkeys(misfits)),
+        tuple(dict.fromkeys(misfit_in)),
+    )
