@@ -8,11 +8,13 @@ claims.py) finds it, in this order, in the first numbered sentence that names X 
 1. an apposition of the name ("Kaja Kallas, the EU's foreign policy chief, told ...");
 2. a noun phrase set off right after the name that the parser attached elsewhere ("Zapad-2025, a series
    of joint military exercises ...", where "a series" hangs on the sentence's subject);
-3. the noun the name is in apposition to ("the philosopher Vladimir Matskevich");
+3. the noun the name is in apposition to ("the philosopher Vladimir Matskevich"), but not one a "whose"
+   ties to someone else ("Tikhanovskaya, … whose husband Sergei Tikhanovsky …");
 4. the title run just before the name ("US special envoy John Coale", "Russian President Vladimir
    Putin"): nouns, adjectives and proper nouns, back to the first determiner, preposition, conjunction or
-   punctuation, ending on a noun, with a common noun or an adjective among them (not "Mikola" of
-   "Mikola Statkevich", not "Primary" of "Primary European Union law");
+   punctuation, ending on a noun, with a common noun, an adjective or a common word among them
+   ("President Alexander Lukashenko"; not "Mikola" of "Mikola Statkevich", not "Primary" of "Primary
+   European Union law");
 5. what a copula says the name is ("Matskevich is a philosopher").
 
 The shown answer is the document's own characters, and the sentence holding it is quoted beside it, as
@@ -25,6 +27,9 @@ are, and is not taken.
 >>> text_of = lambda d: d and s[d[0]:d[1]]
 >>> text_of(description("Igor Losik", s)), text_of(description("Vladimir Matskevich", s))
 ('a journalist', 'a 69-year-old philosopher')
+>>> s = "The government of President Alexander Lukashenko released them."
+>>> text_of(description("Lukashenko", s))  # the name's own first word is not its title
+'President'
 """
 
 from __future__ import annotations
@@ -33,8 +38,10 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from rag.query.spelling import is_common_word
 from rag.readers.llm.claims import parse
 from rag.readers.llm.short_answer import ShortAnswer
+from rag.text import person_words
 
 # "who is X", "who was X", "who's X", "what is X" ... with X the rest of the question
 _IDENTITY = re.compile(r"^\s*(?:who|what)(?:\s+(?:is|was|are|were)\b|[’']s\b)\s*(?P<name>.+?)[\s?.!]*$", re.I)
@@ -98,21 +105,38 @@ def _described(doc: Any, first: int, last: int) -> tuple[int, int] | None:
         following = [t for t in doc[after + 1 :] if t.dep_ == "appos" and t.left_edge.i == after + 1]
         if following:
             return _subtree(following[0])
-    if head.dep_ == "appos" and head.head.pos_ == "NOUN" and head.head.i < first:
-        return _extent(doc[head.head.left_edge.i : first])
+    start = first  # the name's first words the question left out ("Alexander" for "Who is Lukashenko?")
+    persons = person_words(doc.text)  # "John" of "John Coale" is a name, though a common word too
+    while (
+        start > 0
+        and doc[start - 1].pos_ == "PROPN"
+        and (not _is_title_word(doc[start - 1]) or doc[start - 1].lower_ in persons)
+    ):
+        start -= 1
+    if head.dep_ == "appos" and head.head.pos_ == "NOUN" and head.head.i < start:
+        described = doc[head.head.left_edge.i : start]
+        # "whose husband Sergei Tikhanovsky" says whose he is, not who
+        return None if described[0].tag_ == "WP$" else _extent(described)
     run: list[Any] = []
-    for t in reversed(doc[:first]):
+    for t in reversed(doc[:start]):
         if t.pos_ not in _TITLE_POS or t.is_punct:
             break
         run.insert(0, t)
+    before = doc[run[0].i - 1] if run and run[0].i > 0 else None
+    owned = before is not None and before.tag_ == "WP$"
     # a title, not a run of names alone ("Mikola" of "Mikola Statkevich") nor a lone adjective ("Primary")
-    if run and run[-1].pos_ != "ADJ" and any(t.pos_ in ("NOUN", "ADJ") for t in run):
+    if run and not owned and run[-1].pos_ != "ADJ" and any(_is_title_word(t) for t in run):
         return _extent(run)
     if head.dep_ == "nsubj" and head.head.lemma_ == "be":
         attr = [c for c in head.head.children if c.dep_ == "attr"]
         if attr:
             return _subtree(attr[0])
     return None
+
+
+def _is_title_word(t: Any) -> bool:
+    """A common noun or adjective, or a capitalised common word ("President"), not a name ("Mikola")."""
+    return t.pos_ in ("NOUN", "ADJ") or (t.pos_ == "PROPN" and is_common_word(t.lower_))
 
 
 def description(name: str, text: str) -> tuple[int, int] | None:
