@@ -354,6 +354,38 @@ def _bare(word: str) -> str:
     return folded[:-2] if folded.endswith("'s") else folded
 
 
+# words a phrase never ends on: a span ending on one was cut off (the reply ran out of its tokens)
+_DANGLING = frozenset(
+    "in at on of to for with by from into onto upon than as the a an and or but its their his her".split()  # noqa: SIM905
+)
+_LAST_CONJUNCT = re.compile(r"(?:,\s*|\s+)(?:and|or|but)\s+[\w’'-]+$")
+
+
+def unbroken_end(text: str, start: int, end: int) -> int:
+    """Where text[start:end] ends once a phrase it breaks off is taken away: the reply ran out of its
+    tokens mid-phrase ("April 2024, charged with insulting Lukashenko, and sentenced in" ->
+    "April 2024, charged with insulting Lukashenko"; "... sitting in no man's land at the" -> "... sitting
+    in no man's land"). The function words it ends on go, and a last conjunct left with one word goes
+    with its conjunction. No gold answer of SQuAD 2.0's public split ends on such a word.
+
+    >>> s = "He was arrested in April 2024, charged with insulting Lukashenko, and sentenced in January."
+    >>> s[s.index("April"):unbroken_end(s, s.index("April"), s.index(" January"))]
+    'April 2024, charged with insulting Lukashenko'
+    >>> unbroken_end(s, 0, 2), unbroken_end("the state of the art", 0, 12)
+    (2, 9)
+    """
+    words = list(re.finditer(r"[\w’'-]+", text[start:end]))
+    if not words or words[-1].group() not in _DANGLING:
+        return end
+    while words and words[-1].group() in _DANGLING:
+        words.pop()
+    if not words:
+        return end
+    cut = start + words[-1].end()
+    conjunct = _LAST_CONJUNCT.search(text[start:cut])
+    return start + conjunct.start() if conjunct else cut
+
+
 @dataclass(frozen=True)
 class Fit:
     """A verbatim span read as the answer to the question."""
@@ -382,6 +414,7 @@ def fit_answer(question: str, text: str, start: int, end: int, context: str = ""
     if is_polar(question):
         return _fit_polar(question, text, start, end, context)
     start, end = restated(question, text, start, end)
+    end = unbroken_end(text, start, end)
     misfit = shape_mismatch(question, text[start:end])
     if misfit:
         m = re.match(r"[ \t]+([\w’'-]+)", text[end:])  # the word after it, on the same line: a unit?
