@@ -145,10 +145,13 @@ def country_code(name: str) -> str | None:
     """The ISO 3166 code of the country `name` names, by one of its names in any case or by its code in
     capitals; None for anything else (a city, a person, a code in lower case).
 
-    >>> [country_code(n) for n in ("Germany", "germany", "United States", "US", "us", "Riga")]
-    ['DEU', 'DEU', 'USA', 'USA', None, None]
+    >>> [country_code(n) for n in ("Germany", "germany", "United States", "US", "U.S.", "us", "Riga")]
+    ['DEU', 'DEU', 'USA', 'USA', 'USA', None, None]
     """
     import pycountry  # a registry of country names (ISO 3166)
+
+    if re.fullmatch(r"(?:[A-Z]\.){2,3}", name):  # "U.S.", "U.K.": the code written with stops
+        name = name.replace(".", "")
 
     try:
         country = pycountry.countries.lookup(name)
