@@ -5,11 +5,13 @@ reader cannot show (it only repeats the question). A person asking wants the des
 "Igor Losik, a journalist" -> "a journalist". The dependency parse (spaCy's `en_core_web_sm`, as in
 claims.py) finds it, in this order, in the first numbered sentence that names X and describes it:
 
-1. an apposition of the name ("Kaja Kallas, the EU's foreign policy chief, told ...");
-2. a noun phrase set off right after the name that the parser attached elsewhere ("Zapad-2025, a series
-   of joint military exercises ...", where "a series" hangs on the sentence's subject);
-3. the noun the name is in apposition to ("the philosopher Vladimir Matskevich"), but not one a "whose"
-   ties to someone else ("Tikhanovskaya, … whose husband Sergei Tikhanovsky …");
+1. an apposition set off right after the name by a comma, a bracket or a dash ("Kaja Kallas, the EU's
+   foreign policy chief, told ..."; not a table row's "Mei Lin · Backup: Ana Ruiz");
+2. such a noun phrase that the parser attached elsewhere ("Zapad-2025, a series of joint military
+   exercises ...", where "a series" hangs on the sentence's subject);
+3. the noun the name is in apposition to, right before it or before a comma ("the philosopher Vladimir
+   Matskevich", "Belarus's national airline, Belavia"), but not one a "whose" ties to someone else
+   ("Tikhanovskaya, … whose husband Sergei Tikhanovsky …");
 4. the title run just before the name ("US special envoy John Coale", "Russian President Vladimir
    Putin"): nouns, adjectives and proper nouns, back to the first determiner, preposition, conjunction or
    punctuation, ending on a noun, with a common noun, an adjective or a common word among them
@@ -27,6 +29,9 @@ are, and is not taken.
 >>> text_of = lambda d: d and s[d[0]:d[1]]
 >>> text_of(description("Igor Losik", s)), text_of(description("Vladimir Matskevich", s))
 ('a journalist', 'a 69-year-old philosopher')
+>>> s = "Week: 2 · Primary on-call: Mei Lin · Backup: Ana Ruiz"  # a table row describes no one
+>>> description("Mei Lin", s) is None
+True
 >>> s = "The government of President Alexander Lukashenko released them."
 >>> text_of(description("Lukashenko", s))  # the name's own first word is not its title
 'President'
@@ -48,6 +53,7 @@ _IDENTITY = re.compile(r"^\s*(?:who|what)(?:\s+(?:is|was|are|were)\b|[’']s\b)\
 _NAME_POS = frozenset({"PROPN", "NUM"})
 _TITLE_POS = frozenset({"NOUN", "PROPN", "ADJ"})
 _MAX_WORDS = 25  # as a short answer's (short_answer.MAX_SHORT_WORDS)
+_SET_OFF = frozenset({",", "(", "–", "—"})
 
 
 def asked_name(question: str) -> str | None:
@@ -97,12 +103,10 @@ def _described(doc: Any, first: int, last: int) -> tuple[int, int] | None:
     """The description of the name doc[first:last + 1], by the five rules of the module's docstring."""
     inside = set(range(first, last + 1))
     head = next((doc[i] for i in inside if doc[i].head.i not in inside or doc[i].head.i == i), doc[last])
-    appos = [c for c in head.children if c.dep_ == "appos" and c.i > last]
-    if appos:
-        return _subtree(appos[0])
-    after = last + 1
-    if after < len(doc) - 1 and doc[after].text == ",":
-        following = [t for t in doc[after + 1 :] if t.dep_ == "appos" and t.left_edge.i == after + 1]
+    after = last + 1  # an apposition is set off by a comma, a bracket or a dash, not by a table's "·" or ":"
+    if after < len(doc) - 1 and doc[after].text in _SET_OFF:
+        appos = [c for c in head.children if c.dep_ == "appos" and c.left_edge.i == after + 1]
+        following = appos or [t for t in doc[after + 1 :] if t.dep_ == "appos" and t.left_edge.i == after + 1]
         if following:
             return _subtree(following[0])
     start = first  # the name's first words the question left out ("Alexander" for "Who is Lukashenko?")
@@ -113,7 +117,8 @@ def _described(doc: Any, first: int, last: int) -> tuple[int, int] | None:
         and (not _is_title_word(doc[start - 1]) or doc[start - 1].lower_ in persons)
     ):
         start -= 1
-    if head.dep_ == "appos" and head.head.pos_ == "NOUN" and head.head.i < start:
+    next_to = start > 0 and (doc[start - 1].i == head.head.i or doc[start - 1].text == ",")
+    if head.dep_ == "appos" and head.head.pos_ == "NOUN" and head.head.i < start and next_to:
         described = doc[head.head.left_edge.i : start]
         # "whose husband Sergei Tikhanovsky" says whose he is, not who
         return None if described[0].tag_ == "WP$" else _extent(described)
