@@ -1,5 +1,5 @@
-"""What every reader shares: how answers name what was searched (Source) and how a reader says that
-the documents do not answer (abstain)."""
+"""What every reader shares: how answers name what was searched (Source), how they write their quotes
+(quoted) and how a reader says that the documents do not answer (abstain)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Protocol
 from rag.config import SEED_ARTICLE
 from rag.index.store import Store
 from rag.retrieve import Evidence
-from rag.types import Answer
+from rag.types import Answer, Citation
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,11 @@ class Source:
 
     def does_not_say(self) -> str:
         return f"{self.name} {'do' if self.plural else 'does'} not say"
+
+
+def quoted(citations: tuple[Citation, ...]) -> str:
+    """The quotes of an answer, numbered as its citations: '“…” [1] “…” [2]'."""
+    return " ".join(f"“{c.quote}” [{i}]" for i, c in enumerate(citations, 1))
 
 
 def abstain(evidence: Evidence, p_answerable: float, p_short: float = 0.0, problem: str = "") -> Answer:

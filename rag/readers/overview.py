@@ -13,6 +13,7 @@ import numpy as np
 
 from rag.cite import cite, verified
 from rag.index.store import Store
+from rag.readers.base import quoted
 from rag.types import Answer, Citation, Passage
 
 CENTRAL = 3  # central sentences quoted besides the lead
@@ -56,10 +57,10 @@ def overview_citations(
 def extractive_overview(question: str, resolved: str, store: Store, passages: tuple[Passage, ...]) -> Answer:
     """The overview answer of the extractive reader: the lead and the central sentences, quoted."""
     citations = overview_citations(store, passages)
-    quotes = " ".join(f"“{c.quote}” [{i}]" for i, c in enumerate(citations, 1))
+    text = f"In short, the article says: {quoted(citations)}" if citations else "The documents are empty."
     return Answer(
         question=question,
-        answer=f"In short, the article says: {quotes}" if citations else "The documents are empty.",
+        answer=text,
         abstained=not citations,
         citations=citations,
         passages=passages,

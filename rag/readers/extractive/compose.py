@@ -21,7 +21,7 @@ from rag.cite import cite, verified
 from rag.config import Settings
 from rag.index.store import Store
 from rag.query.parse import Question
-from rag.readers.base import Source, abstain
+from rag.readers.base import Source, abstain, quoted
 from rag.readers.extractive.features import read
 from rag.readers.extractive.model import decide, load_model
 from rag.readers.extractive.scoring import ScoredSentence, next_sentence, previous_sentence
@@ -106,7 +106,7 @@ def select_sentences(
 
 def answer_text(short: str, marker: int, citations: tuple[Citation, ...], source: Source) -> str:
     """'52 [1]. “…quote…” [1]': the short answer first, then the numbered quotes."""
-    quotes = " ".join(f"“{c.quote}” [{i}]" for i, c in enumerate(citations, 1))
+    quotes = quoted(citations)
     return f"{short} [{marker}]. {quotes}" if short else f"{source.says()}: {quotes}"
 
 

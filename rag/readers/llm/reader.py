@@ -38,7 +38,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.config import Settings
-from rag.readers.base import Fallback, Source, abstain
+from rag.readers.base import Fallback, Source, abstain, quoted
 from rag.readers.llm.answerability import Calibration, Signals, load_calibration
 from rag.readers.llm.backends import ChatBackend, LLMError, Message, backend_for
 from rag.readers.llm.claims import ParserMissing
@@ -367,8 +367,7 @@ def with_quote_first(answer: Answer, quote: Citation, says: str) -> Answer:
     if any(c.doc_id == quote.doc_id and c.start <= quote.start < c.end for c in answer.citations):
         return answer
     citations = (quote, *answer.citations)
-    quotes = " ".join(f"“{c.quote}” [{i}]" for i, c in enumerate(citations, 1))
-    return dataclasses.replace(answer, answer=f"{says}: {quotes}", citations=citations)
+    return dataclasses.replace(answer, answer=f"{says}: {quoted(citations)}", citations=citations)
 
 
 def draft_text(reply: str) -> str:
